@@ -1,0 +1,96 @@
+"""Settings: one object, read from the environment (see shared/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "placeholder"}
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = Field("development", alias="HOTLINE_ENV")
+    data_dir: Path = Field(Path("./data"), alias="HOTLINE_DATA_DIR")
+    database_url: str | None = Field(None, alias="HOTLINE_DATABASE_URL")
+    chroma_host: str | None = Field(None, alias="HOTLINE_CHROMA_HOST")
+    chroma_port: int = Field(8001, alias="HOTLINE_CHROMA_PORT")
+    city: str = Field("北京市", alias="HOTLINE_CITY")
+
+    # LLM endpoint; unset base URL means the offline engine answers.
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
+    llm_model: str = Field("gpt-4o-mini", alias="HOTLINE_LLM_MODEL")
+    llm_timeout_s: float = Field(20.0, alias="HOTLINE_LLM_TIMEOUT")
+    llm_breaker_failures: int = Field(3, alias="HOTLINE_LLM_BREAKER_FAILURES")
+    llm_breaker_cooldown_s: float = Field(60.0, alias="HOTLINE_LLM_BREAKER_COOLDOWN")
+
+    # Knowledge base limits.
+    max_upload_bytes: int = Field(20 * 1024 * 1024, alias="HOTLINE_MAX_UPLOAD_BYTES")
+    max_message_chars: int = Field(5000, alias="HOTLINE_MAX_MESSAGE_CHARS")
+
+    # Dispatch.
+    dispatch_backend: Literal["builtin", "open311", "webhook"] = Field("builtin", alias="HOTLINE_DISPATCH_BACKEND")
+    open311_base_url: str | None = Field(None, alias="HOTLINE_OPEN311_BASE_URL")
+    open311_api_key: str | None = Field(None, alias="HOTLINE_OPEN311_API_KEY")
+    open311_jurisdiction: str | None = Field(None, alias="HOTLINE_OPEN311_JURISDICTION")
+    webhook_url: str | None = Field(None, alias="HOTLINE_WEBHOOK_URL")
+    webhook_secret: str | None = Field(None, alias="HOTLINE_WEBHOOK_SECRET")
+    worker: Literal["on", "off"] = Field("on", alias="HOTLINE_WORKER")
+
+    # WeChat official account.
+    wechat_token: str | None = Field(None, alias="HOTLINE_WECHAT_TOKEN")
+    wechat_appid: str | None = Field(None, alias="HOTLINE_WECHAT_APPID")
+    wechat_secret: str | None = Field(None, alias="HOTLINE_WECHAT_SECRET")
+    wechat_aes_key: str | None = Field(None, alias="HOTLINE_WECHAT_AES_KEY")
+    wechat_api_base: str = Field("https://api.weixin.qq.com/cgi-bin/", alias="HOTLINE_WECHAT_API_BASE")
+
+    # Signs staff page sessions.
+    session_secret: str = Field("dev-only-session-secret", alias="HOTLINE_SESSION_SECRET")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment == "production":
+            if self.session_secret in PLACEHOLDER_SECRETS or self.session_secret.startswith("dev-only"):
+                raise ValueError("HOTLINE_SESSION_SECRET must be set to a real secret in production")
+            if self.dispatch_backend == "webhook" and (self.webhook_secret or "") in PLACEHOLDER_SECRETS:
+                raise ValueError("HOTLINE_WEBHOOK_SECRET must be set to a real secret in production")
+        return self
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible endpoint is configured."""
+        return bool(self.openai_base_url)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL: PostgreSQL when configured, else SQLite under the data dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded knowledge-base documents and attachments are kept."""
+        return self.data_dir / "uploads"
+
+    @property
+    def overrides_dir(self) -> Path:
+        """Where admin edits of shipped data files (taxonomy, routing) are kept."""
+        return self.data_dir / "config"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()

@@ -1,0 +1,3 @@
+"""Imports every module that defines tables, so Base.metadata knows them all (Alembic, tests)."""
+
+import bot.store.tables  # noqa: F401
