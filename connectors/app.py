@@ -1,0 +1,52 @@
+"""Builds the FastAPI app: one thin router per channel, mounted here."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
+
+from bot.errors import BadInput, NotFound
+from bot.pii import configure_logging
+from connectors.runtime import Runtime
+from connectors.web.routes import chat, health, tickets
+
+ROUTERS = [health.router, chat.router, tickets.router]
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    """The whole product's HTTP surface."""
+    configure_logging()
+    runtime = runtime or Runtime()
+    app = FastAPI(title="12345 热线智能助手", version="0.1.0")
+    app.state.runtime = runtime
+    app.add_middleware(SessionMiddleware, secret_key=runtime.settings.session_secret, same_site="strict")
+    for router in ROUTERS:
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            detail = "请求不是有效的 JSON。"
+        else:
+            detail = "请求格式不正确：" + "；".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ()))} {e.get('msg', '')}" for e in errors[:5]
+            )
+        return JSONResponse({"detail": detail, "errors": json.loads(json.dumps(errors, default=str))},
+                            status_code=422)
+
+    @app.exception_handler(BadInput)
+    async def _bad_input(_request: Request, exc: BadInput) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)

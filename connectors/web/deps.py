@@ -1,0 +1,73 @@
+"""Dependencies as Annotated aliases, so routes read like sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from bot import auth
+from bot.store.db import session_scope
+from connectors.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The app's runtime."""
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_db(runtime: RuntimeDep) -> Iterator[Session]:
+    """A database session for one request, committed when the route returns."""
+    with session_scope(runtime.db_url) as db:
+        yield db
+
+
+DbDep = Annotated[Session, Depends(get_db)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class Staff:
+    """Who is calling a staff endpoint."""
+
+    def __init__(self, *, role: str, name: str) -> None:
+        self.role = role
+        self.name = name
+
+
+def current_staff(
+    request: Request, runtime: RuntimeDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Staff:
+    """The caller from a bearer token or a signed-in page session; 401 without either."""
+    if creds is not None:
+        with session_scope(runtime.db_url) as db:
+            found = auth.role_for_token(db, creds.credentials)
+        if found:
+            return Staff(role=found[0], name=found[1])
+    user = request.session.get("staff") if "session" in request.scope else None
+    if user:
+        return Staff(role=user["role"], name=user["name"])
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "需要登录或提供有效的访问令牌",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_role(*roles: str):  # noqa: ANN201
+    """A dependency admitting staff with one of `roles` (admins are admitted everywhere)."""
+
+    def check(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+        if staff.role not in roles and staff.role != "admin":
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "当前账号无权访问此功能")
+        return staff
+
+    return check
+
+
+AdminDep = Annotated[Staff, Depends(require_role("admin"))]
+AgentDep = Annotated[Staff, Depends(require_role("agent"))]
+UnitDep = Annotated[Staff, Depends(require_role("unit"))]
