@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, alias="HOTLINE_WEBHOOK_URL")
     webhook_secret: str | None = Field(None, alias="HOTLINE_WEBHOOK_SECRET")
     worker: Literal["on", "off"] = Field("on", alias="HOTLINE_WORKER")
+    # Delivery worker: the outbox is the retry mechanism (next_attempt_at, exponential backoff).
+    dispatch_max_attempts: int = Field(8, ge=1, alias="HOTLINE_DISPATCH_MAX_ATTEMPTS")
+    dispatch_backoff_base_s: float = Field(2.0, gt=0, alias="HOTLINE_DISPATCH_BACKOFF_BASE")
+    dispatch_backoff_max_s: float = Field(600.0, gt=0, alias="HOTLINE_DISPATCH_BACKOFF_MAX")
+    dispatch_timeout_s: float = Field(10.0, gt=0, alias="HOTLINE_DISPATCH_TIMEOUT")
+    # A claim outlives the slowest delivery, so a live worker never loses its row to another.
+    dispatch_lease_s: float = Field(60.0, gt=0, alias="HOTLINE_DISPATCH_LEASE")
+    worker_poll_s: float = Field(0.5, gt=0, alias="HOTLINE_WORKER_POLL")
+    worker_batch: int = Field(50, ge=1, alias="HOTLINE_WORKER_BATCH")
+    worker_concurrency: int = Field(8, ge=1, alias="HOTLINE_WORKER_CONCURRENCY")
+    open311_status_poll_s: float = Field(300.0, gt=0, alias="HOTLINE_OPEN311_STATUS_POLL")
+    callback_window_s: int = Field(300, ge=1, alias="HOTLINE_CALLBACK_WINDOW")
+    repeat_window_hours: float = Field(168.0, ge=0, alias="HOTLINE_REPEAT_WINDOW_HOURS")
+    deadlines_file: Path | None = Field(None, alias="HOTLINE_DEADLINES_FILE")
+    holidays_file: Path | None = Field(None, alias="HOTLINE_HOLIDAYS_FILE")
 
     # WeChat official account.
     wechat_token: str | None = Field(None, alias="HOTLINE_WECHAT_TOKEN")
@@ -51,6 +66,25 @@ class Settings(BaseSettings):
     wechat_secret: str | None = Field(None, alias="HOTLINE_WECHAT_SECRET")
     wechat_aes_key: str | None = Field(None, alias="HOTLINE_WECHAT_AES_KEY")
     wechat_api_base: str = Field("https://api.weixin.qq.com/cgi-bin/", alias="HOTLINE_WECHAT_API_BASE")
+    # WeChat waits 5 s for a passive reply; past this budget we answer "success" and push.
+    wechat_reply_budget_s: float = Field(4.0, alias="HOTLINE_WECHAT_REPLY_BUDGET")
+    wechat_workers: int = Field(16, alias="HOTLINE_WECHAT_WORKERS")
+    # True refuses plaintext posts: only safe-mode (AES) messages are accepted.
+    wechat_encrypted_only: bool = Field(False, alias="HOTLINE_WECHAT_ENCRYPTED_ONLY")
+    # Template message for status updates outside the 48-hour customer-service window.
+    wechat_template_id: str | None = Field(None, alias="HOTLINE_WECHAT_TEMPLATE_ID")
+    # JSON object: template field -> format string over {ticket_no} {message} {time} (Beijing time).
+    wechat_template_fields: dict[str, str] = Field(
+        default_factory=lambda: {
+            "first": "您反映的问题有新进展",
+            "keyword1": "{ticket_no}",
+            "keyword2": "{message}",
+            "keyword3": "{time}",
+            "remark": "在公众号内发送“查询进度”可查看详情。",
+        },
+        alias="HOTLINE_WECHAT_TEMPLATE_FIELDS",
+    )
+    wechat_template_url: str | None = Field(None, alias="HOTLINE_WECHAT_TEMPLATE_URL")
 
     # Signs staff page sessions.
     session_secret: str = Field("dev-only-session-secret", alias="HOTLINE_SESSION_SECRET")

@@ -13,8 +13,11 @@ from bot.errors import BadInput, NotFound
 from bot.pii import configure_logging
 from connectors.runtime import Runtime
 from connectors.web.routes import chat, health, tickets
+from connectors.web.routes import dispatch_admin, dispatch_callback, unit
+from connectors.wechat import router as wechat
 
-ROUTERS = [health.router, chat.router, tickets.router]
+ROUTERS = [health.router, chat.router, tickets.router, wechat.router,
+           unit.router, dispatch_admin.router, dispatch_callback.router]
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:

@@ -10,8 +10,13 @@ from bot.store.db import create_schema
 
 if TYPE_CHECKING:
     from bot.answer.service import Answerer
+    from bot.dispatch.worker import Worker
+    from bot.notify.base import NotifierRegistry
+    from connectors.dispatch.base import DispatchConnector
     from bot.dialog.engine import Dialog
     from bot.llm.gateway import Gateway
+    from connectors.wechat.notifier import WeChatNotifier
+    from connectors.wechat.service import WeChatChannel
     from knowledge_base.base import KnowledgeBase
 
 
@@ -51,3 +56,42 @@ class Runtime:
         from bot.dialog.engine import Dialog
 
         return Dialog(runtime=self)
+
+    @cached_property
+    def wechat(self) -> WeChatChannel:
+        """The WeChat official account channel (needs HOTLINE_WECHAT_TOKEN)."""
+        from connectors.wechat.service import build_channel
+
+        _ = self.wechat_notifier  # status updates reach followers through the same account
+        return build_channel(runtime=self)
+
+    @cached_property
+    def wechat_notifier(self) -> WeChatNotifier:
+        """The WeChat notifier, registered on `self.notifier` for channel "wechat" when first built."""
+        from connectors.wechat.service import build_notifier
+
+        notifier = build_notifier(runtime=self)
+        self.notifier.register("wechat", notifier)
+        return notifier
+
+    @cached_property
+    def dispatcher(self) -> DispatchConnector:
+        """The configured dispatch backend (builtin, open311 or webhook)."""
+        from connectors.dispatch import build_connector
+
+        return build_connector(self.settings)
+
+    @cached_property
+    def notifier(self) -> NotifierRegistry:
+        """Citizen notifiers by channel; channel adapters register theirs here."""
+        from bot.notify import default_registry
+
+        return default_registry(db_url=self.db_url)
+
+    @cached_property
+    def worker(self) -> Worker:
+        """The outbox delivery worker."""
+        from bot.dispatch.worker import Worker
+
+        return Worker(db_url=self.db_url, dispatcher=self.dispatcher, notifiers=self.notifier,
+                      settings=self.settings)

@@ -9,6 +9,8 @@ import pytest
 
 from bot.config import get_settings
 
+pytest_plugins = ["tests.fakes.openai_server"]
+
 _real_connect = socket.socket.connect
 
 

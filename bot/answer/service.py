@@ -1,0 +1,102 @@
+"""Grounded answers with citations: retrieve, decide whether the base supports an answer, then answer or refuse."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from bot.answer import extractive, grounding
+from bot.answer.question import parse, resolve_follow_up
+from bot.answer.types import AnswerResult, RetrievedChunk, Retriever
+from bot.models import Citation
+from bot.pii import mask
+from bot.store.db import session_scope
+from bot.store.tables import UnansweredQuestion
+
+log = logging.getLogger(__name__)
+
+TOP_K = 8
+MAX_CITATIONS = 5
+
+
+class DocumentSource(Retriever, Protocol):
+    """A retriever that can also hand over all chunks of one document."""
+
+    def document_chunks(self, doc_id: str) -> list[RetrievedChunk]:
+        """Every chunk of a document, in document order."""
+        ...
+
+
+class _Gateway(Protocol):
+    available: bool
+
+    def complete(self, prompt_name: str, **variables: object) -> str | None: ...
+
+
+class Answerer:
+    """Answers policy questions from the knowledge base, with the LLM when there is one."""
+
+    def __init__(self, *, retriever: DocumentSource, gateway: _Gateway | None, db_url: str | None) -> None:
+        self.retriever = retriever
+        self.gateway = gateway
+        self.db_url = db_url
+
+    def answer(self, question: str, *, history: list[str] | None = None,
+               session_id: str | None = None) -> AnswerResult:
+        """Answer `question`; `history` holds the session's earlier questions for follow-ups."""
+        query = resolve_follow_up(question.strip(), history or [])
+        parsed = parse(query)
+        retrieved = self.retriever.search(query, top_k=TOP_K)
+        decision = grounding.decide(parsed, retrieved)
+        log.info("answer %s: %s", "grounded" if decision.supported else "refused", mask(decision.reason))
+        if not decision.supported or decision.doc_id is None:
+            self._remember_unanswered(question, parsed.entity, decision, session_id)
+            related = [c for c in retrieved if (c.dense_score or 0.0) >= grounding.MIN_DENSE]
+            return AnswerResult(answer=refusal(parsed.entity, has_related=bool(related)), grounded=False,
+                                direct_reply=False, citations=_citations([], related), question_kind=parsed.kind)
+        doc_chunks = self.retriever.document_chunks(decision.doc_id) or decision.chunks
+        text, used = self._compose(query, history or [], parsed, doc_chunks, decision.chunks)
+        return AnswerResult(answer=text, grounded=True, direct_reply=True,
+                            citations=_citations(used, retrieved), question_kind=parsed.kind)
+
+    def _compose(self, query: str, history: list[str], parsed, doc_chunks: list[RetrievedChunk],  # noqa: ANN001
+                 best_chunks: list[RetrievedChunk]) -> tuple[str, list[RetrievedChunk]]:
+        if self.gateway is not None and self.gateway.available:
+            passages = best_chunks[:4]
+            generated = self.gateway.complete(
+                "answer", question=query, history="\n".join(history[-3:]),
+                passages=[f"{c.title}｜{' > '.join(c.heading_path)}\n{c.text}" for c in passages],
+            )
+            if generated:
+                return generated.strip(), passages
+        return extractive.answer(parsed, doc_chunks)
+
+    def _remember_unanswered(self, question: str, entity: str, decision: grounding.Grounding,
+                             session_id: str | None) -> None:
+        if self.db_url is None:
+            return
+        with session_scope(self.db_url) as db:
+            db.add(UnansweredQuestion(question=mask(question)[:2000], topic_key=(entity or question)[:200],
+                                      session_id=session_id, best_doc_id=decision.doc_id,
+                                      best_score=round(decision.dense, 4)))
+
+
+def refusal(entity: str, *, has_related: bool = False) -> str:
+    """An honest "not in the base", with the next step; related documents are offered, not quoted."""
+    about = f"关于“{entity[:30]}”的" if entity else "这方面的"
+    related = "所附资料与您的问题相关但不能直接回答，仅供参考。\n" if has_related else ""
+    return (f"抱歉，政策知识库中暂时没有{about}可靠信息，我不能凭猜测回答。{related}您可以：\n"
+            "1. 回复“我要反映”登记诉求，由相关部门跟进答复；\n"
+            "2. 回复“转人工”由人工客服为您解答；\n"
+            "也可直接拨打 12345 热线。")
+
+
+def _citations(used: list[RetrievedChunk], retrieved: list[RetrievedChunk]) -> list[Citation]:
+    """The chunks the answer came from first, then the best chunk of each other relevant document."""
+    ordered = list(used)
+    docs = {c.doc_id for c in used}
+    for chunk in retrieved:
+        if chunk.doc_id not in docs:
+            docs.add(chunk.doc_id)
+            ordered.append(chunk)
+    return [c.citation() for c in ordered[:MAX_CITATIONS]]

@@ -1,0 +1,102 @@
+"""Where it happened: gazetteer districts and streets plus rule-found communities, buildings and landmarks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.intake.gazetteer import Gazetteer
+
+_NAME = r"[\u4e00-\u9fa5A-Za-z0-9·]"
+_COMMUNITY = re.compile(
+    rf"({_NAME}{{2,12}}?(?:小区|社区|家园|花园|嘉园|公寓|大厦|新村|号院|胡同|名苑|雅苑|花苑|新城|大院|村|里|苑))"
+    rf"(?:{_NAME}{{0,6}}?\d+号楼|\d+号楼|\d+栋|\d+幢)?(?:\d+单元)?(?:\d+(?:层|楼))?(?:\d+室|\d+号)?"
+)
+_BUILDING = re.compile(r"\d+(?:号楼|栋|幢)(?:\d+单元)?(?:\d+(?:层|楼))?(?:\d+室|\d+号)?")
+_ROAD = re.compile(rf"({_NAME}{{1,8}}?(?:大街|路|街|大道|胡同|桥|环路))(?:\d+号)?")
+_LANDMARK = re.compile(
+    rf"({_NAME}{{2,12}}?(?:地铁站|公交站|火车站|路口|十字路口|公园|医院|学校|小学|中学|幼儿园|商场|超市|广场|菜市场|市场|机场|站))"
+    r"(?:附近|旁边|门口|对面|东侧|西侧|南侧|北侧|西门|东门|南门|北门)?"
+)
+# Words that end the lead-in before a place name: "我家住在|望京花园" → keep what follows the last one.
+_LEAD_IN = re.compile(r".*(?:住在|位于|地址是|地址：|地址:|地点是|地点：|就在|是在|家在|在|住|于|到|从|的|是|了|和|与|及|我们|我家|楼下|对面|旁边|门口|附近)")
+_GENERIC = {"小区", "社区", "我们小区", "这个小区", "本小区", "该小区", "村", "里", "苑", "我们村", "本村", "公园", "医院",
+            "学校", "路口", "超市", "商场", "市场", "菜市场", "站"}
+_BAD_PREFIX = ("这", "那", "该", "本", "某", "我", "你", "他", "各", "每", "一个", "一家", "附近", "周边", "哪")
+
+
+@dataclass(frozen=True)
+class LocationFacts:
+    """The place as far as the text says; None where it says nothing."""
+
+    raw: str | None = None
+    district: str | None = None
+    street: str | None = None
+    community: str | None = None
+    landmark: str | None = None
+
+
+def _trim(name: str) -> str | None:
+    m = _LEAD_IN.match(name)
+    if m and m.end() < len(name):
+        name = name[m.end():]
+    name = name.strip("，,。 ")
+    if len(name) < 3 or name in _GENERIC or name.startswith(_BAD_PREFIX):
+        return None
+    return name
+
+
+def _first(pattern: re.Pattern[str], text: str) -> tuple[str, int, int] | None:
+    for m in pattern.finditer(text):
+        trimmed = _trim(m.group(0))
+        if trimmed:
+            end = m.end()
+            return trimmed, end - len(trimmed) if m.group(0).endswith(trimmed) else m.start(), end
+    return None
+
+
+def _without_places(found: tuple[str, int, int] | None, gazetteer: Gazetteer) -> tuple[str, int, int] | None:
+    """Drop a leading district/street ("朝阳区望京街道花家地西里" → "花家地西里"); None if nothing is left."""
+    if found is None:
+        return None
+    name, start, end = found
+    cut = 0
+    for place in gazetteer.find(name):
+        if place.start <= cut + 1:
+            cut = max(cut, place.end)
+    rest = name[cut:].lstrip("的")
+    if len(rest) < 2 or rest in _GENERIC or re.fullmatch(r"[\d号楼栋幢单元层室]+", rest) and not _BUILDING.match(rest):
+        return None
+    return rest, start + (len(name) - len(rest)), end
+
+
+def find_location(text: str, *, gazetteer: Gazetteer) -> LocationFacts:
+    """District and street from the gazetteer, community/building/landmark by rules, and the raw span covering them."""
+    district, street, places = gazetteer.resolve(text)
+    community = _without_places(_first(_COMMUNITY, text), gazetteer)
+    landmark = _without_places(_first(_LANDMARK, text), gazetteer)
+    road = _first(_ROAD, text)
+    building = _BUILDING.search(text)
+    spans = [(p.start, p.end) for p in places if (p.kind == "district" and p.name == district)
+             or (p.kind == "unit" and p.name == street)]
+    for found in (community, landmark, road):
+        if found:
+            spans.append((found[1], found[2]))
+    if building:
+        spans.append(building.span())
+    raw = None
+    if spans:
+        spans.sort()
+        start, end = spans[0]
+        for s, e in spans[1:]:
+            # Join pieces of one address ("朝阳区望京街道 花家地小区3号楼"); a later, distant mention is another place.
+            if s - end <= 6 and not re.search(r"[。！？!?；;]", text[end:s]):
+                end = max(end, e)
+        raw = text[start:end].strip("，,。 ") or None
+        if raw and len(raw) > 60:
+            raw = raw[:60]
+    return LocationFacts(
+        raw=raw, district=district, street=street,
+        community=community[0] if community else (building.group(0) if building else None),
+        landmark=landmark[0] if landmark else None,
+    )

@@ -1,0 +1,103 @@
+"""Emergency detection: fire, gas, injury, people trapped, violence or crime under way, someone in danger."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import InvalidConfig
+
+SHIPPED_PATH = Path(__file__).resolve().parent.parent / "resources" / "emergency_keywords.yaml"
+
+
+class EmergencyKind(BaseModel):
+    """One kind of emergency and what the citizen should do."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    label: str
+    numbers: list[str]
+    instruction: str
+    patterns: list[str]
+
+
+class EmergencyFile(BaseModel):
+    """The emergency keyword file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[EmergencyKind]
+    not_if: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EmergencyHit:
+    """An emergency found in a message."""
+
+    kind: str
+    label: str
+    numbers: tuple[str, ...]
+    instruction: str
+    evidence: str
+
+
+class EmergencyDetector:
+    """Pattern-based and recall-first: a miss costs more than a false alarm."""
+
+    def __init__(self, data: EmergencyFile) -> None:
+        self.kinds = data.kinds
+        self._patterns = [(k, [re.compile(p) for p in k.patterns]) for k in data.kinds]
+        self._not_if = [re.compile(p) for p in data.not_if]
+
+    def detect(self, text: str) -> EmergencyHit | None:
+        """The first emergency the text describes as happening now, else None."""
+        for clause in re.split(r"[。！？!?；;\n]", text):
+            hit = self._clause(clause)
+            if hit:
+                return hit
+        return None
+
+    def _clause(self, clause: str) -> EmergencyHit | None:
+        for kind, patterns in self._patterns:
+            for pattern in patterns:
+                m = pattern.search(clause)
+                if m is None:
+                    continue
+                # The near-emergency guard looks at the same clause only, so a fee question elsewhere in a long
+                # message cannot hide a fire in this sentence; "正在/救命" overrides it.
+                if any(n.search(clause) for n in self._not_if) and not _urgent_now(clause):
+                    continue
+                return EmergencyHit(kind.id, kind.label, tuple(kind.numbers), kind.instruction, m.group(0))
+        return None
+
+
+_NOW = re.compile(r"(正在|现在|刚刚|刚才|快来|救命|赶紧|马上|紧急|着急)")
+
+
+def _urgent_now(clause: str) -> bool:
+    """Words that say it is happening right now override a near-emergency guard."""
+    return bool(_NOW.search(clause))
+
+
+def load_detector(path: Path = SHIPPED_PATH) -> EmergencyDetector:
+    """The detector from the shipped keyword file, validated (every pattern must compile)."""
+    try:
+        data = EmergencyFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        for kind in data.kinds:
+            for p in kind.patterns:
+                re.compile(p)
+        for p in data.not_if:
+            re.compile(p)
+    except (yaml.YAMLError, ValidationError, re.error) as exc:
+        raise InvalidConfig(f"紧急情况关键词文件 {path.name} 有误：{exc}") from exc
+    return EmergencyDetector(data)
+
+
+def emergency_reply(hit: EmergencyHit) -> str:
+    """The short instruction shown at once; no questions before it."""
+    return f"【紧急】{hit.instruction}如已脱离危险，可稍后再向我们反映后续问题。"

@@ -1,0 +1,79 @@
+"""Triage of every message: intent, category, urgency and the emergency check, in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings, get_settings
+from bot.taxonomy import Taxonomy, load_taxonomy
+from bot.triage.classifier import CategoryClassifier, CategoryPrediction
+from bot.triage.embedding import Embedder, default_embedder
+from bot.triage.emergency import EmergencyDetector, EmergencyHit, load_detector
+from bot.triage.examples import load_examples
+from bot.triage.intent import IntentResult, detect_intent
+from bot.triage.urgency import assess_urgency
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    """Everything triage decides about one message."""
+
+    intent: str
+    asks_question: bool
+    wants_intake: bool
+    category: CategoryPrediction
+    urgency: str
+    emergency: EmergencyHit | None
+    injection: bool = False
+
+
+class Triage:
+    """Classifies messages; built once at start-up (training takes a few seconds)."""
+
+    def __init__(self, *, taxonomy: Taxonomy, classifier: CategoryClassifier, detector: EmergencyDetector) -> None:
+        self.taxonomy = taxonomy
+        self.classifier = classifier
+        self.detector = detector
+
+    def emergency(self, text: str) -> EmergencyHit | None:
+        """The emergency check alone: cheap, run on every turn before anything else."""
+        return self.detector.detect(text)
+
+    def classify(self, text: str, *, title: str | None = None) -> TriageResult:
+        """Intent, category, urgency and emergency for one message."""
+        return self.classify_many([text], titles=[title])[0]
+
+    def classify_many(self, texts: list[str], *, titles: list[str | None] | None = None) -> list[TriageResult]:
+        """Triage many messages; the category model runs batched."""
+        titles = titles or [None] * len(texts)
+        categories = self.classifier.predict_many(texts, titles=titles)
+        out = []
+        for text, title, category in zip(texts, titles, categories, strict=True):
+            full = f"{title}。{text}" if title else text
+            hit = self.detector.detect(full)
+            intent: IntentResult = detect_intent(text, title=title)
+            out.append(TriageResult(
+                intent="emergency" if hit else intent.intent,
+                asks_question=intent.asks_question,
+                wants_intake=intent.wants_intake or hit is not None,
+                category=category,
+                urgency=assess_urgency(full, emergency=hit is not None),
+                emergency=hit,
+                injection=intent.injection,
+            ))
+        return out
+
+
+def build_triage(settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 cache_dir: Path | None = None) -> Triage:
+    """Load and validate the taxonomy, examples and emergency keywords, and train the classifier."""
+    settings = settings or get_settings()
+    taxonomy = load_taxonomy(settings.overrides_dir)
+    classifier = CategoryClassifier(
+        taxonomy=taxonomy,
+        examples=load_examples(taxonomy),
+        embedder=embedder or default_embedder(),
+        cache_dir=cache_dir or settings.data_dir / "cache",
+    )
+    return Triage(taxonomy=taxonomy, classifier=classifier, detector=load_detector())

@@ -1,0 +1,1 @@
+"""Command implementations registered on the `hotline` CLI."""

@@ -1,0 +1,115 @@
+"""Admins: the routing table (read, test, edit with validation), dead letters, overdue tickets, manual routing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from bot.dispatch import outbox
+from bot.dispatch.routing import RouteInput, load_router, save_override, table_as_dict
+from bot.dispatch.tables import OutboxRow, TicketAssignment
+from bot.store.db import utcnow
+from bot.store.tables import AuditEntry, TicketRow
+from bot.tickets.lifecycle import OPEN, as_utc
+from bot.tickets.service import reroute
+from connectors.web.deps import AdminDep, DbDep, RuntimeDep
+
+router = APIRouter(prefix="/api/admin", tags=["admin-dispatch"])
+
+
+class RouteProbe(BaseModel):
+    """A ticket-like question for the routing table."""
+
+    category_l1: str | None = None
+    category_l2: str | None = None
+    district: str | None = None
+    street: str | None = None
+    intent: str | None = None
+    text: str = ""
+
+
+class RerouteIn(BaseModel):
+    """A manual routing decision."""
+
+    unit_id: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.get("/routing")
+def read_routing(_admin: AdminDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """The routing table in force and its version."""
+    r = load_router(runtime.settings.overrides_dir)
+    return {"version": r.version, "table": table_as_dict(r)}
+
+
+@router.get("/routing/units")
+def list_units(_admin: AdminDep, runtime: RuntimeDep) -> list[dict[str, str]]:
+    """Every city and district unit (street offices are derived from the ticket's street)."""
+    return load_router(runtime.settings.overrides_dir).all_units()
+
+
+@router.put("/routing")
+def replace_routing(admin: AdminDep, runtime: RuntimeDep, db: DbDep,
+                    table: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Replace the table; a bad table is refused with the reason (400) and nothing changes."""
+    old = load_router(runtime.settings.overrides_dir).version
+    new = save_override(runtime.settings.overrides_dir, table)
+    db.add(AuditEntry(actor=admin.name, action="routing.update", target="routing.yaml",
+                      detail={"from": old, "to": new.version}))
+    return {"version": new.version, "rules": len(new.table.rules)}
+
+
+@router.post("/routing/test")
+def test_routing(probe: RouteProbe, _admin: AdminDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Where a ticket with these facts would go, and why (nothing is stored)."""
+    d = load_router(runtime.settings.overrides_dir).route(RouteInput(**probe.model_dump()))
+    return {"unit_id": d.unit_id, "unit_name": d.unit_name, "rule_id": d.rule_id, "reason": d.reason,
+            "manual": d.manual, "table_version": d.table_version}
+
+
+def _outbox_item(row: OutboxRow) -> dict[str, Any]:
+    return {"id": row.id, "topic": row.topic, "kind": row.kind, "ticket_no": row.ticket_no,
+            "idempotency_key": row.idempotency_key, "state": row.state, "attempts": row.attempts,
+            "last_error": row.last_error, "created_at": as_utc(row.created_at).isoformat(),
+            "updated_at": as_utc(row.updated_at).isoformat()}
+
+
+@router.get("/dead-letters")
+def list_dead_letters(_admin: AdminDep, db: DbDep) -> dict[str, Any]:
+    """Messages that gave up after too many failures, with the last error."""
+    rows = outbox.dead_letters(db)
+    return {"count": len(rows), "items": [_outbox_item(r) for r in rows], "outbox": outbox.stats(db)}
+
+
+@router.post("/dead-letters/{row_id}/retry")
+def retry_dead_letter(row_id: int, admin: AdminDep, db: DbDep) -> dict[str, Any]:
+    """Send a dead letter again (same idempotency key, so the receiver will not see it twice)."""
+    row = outbox.retry_dead(db, row_id)
+    db.add(AuditEntry(actor=admin.name, action="outbox.retry", target=str(row_id), detail={"key": row.idempotency_key}))
+    db.flush()
+    return _outbox_item(row)
+
+
+@router.get("/overdue")
+def overdue(_admin: AdminDep, db: DbDep, limit: int = Query(200, le=1000)) -> dict[str, Any]:
+    """Open tickets past their deadline, oldest deadline first."""
+    rows = db.execute(
+        select(TicketRow, TicketAssignment).join(TicketAssignment, TicketAssignment.ticket_id == TicketRow.id)
+        .where(TicketAssignment.deadline_at < utcnow(), TicketAssignment.merged_into.is_(None),
+               TicketRow.status.in_([s.value for s in OPEN]))
+        .order_by(TicketAssignment.deadline_at).limit(limit)
+    ).all()
+    return {"count": len(rows), "items": [
+        {"ticket_no": t.ticket_no, "status": t.status, "unit_id": a.unit_id, "unit_name": a.unit_name,
+         "deadline": a.deadline_at and as_utc(a.deadline_at).isoformat(), "summary": t.summary} for t, a in rows]}
+
+
+@router.post("/tickets/{ticket_no}/route")
+def route_manually(ticket_no: str, body: RerouteIn, admin: AdminDep, db: DbDep) -> dict[str, Any]:
+    """Send a ticket to a chosen unit (after a return, or from the dispatch desk)."""
+    view = reroute(db, ticket_no, unit_id=body.unit_id, actor=f"admin:{admin.name}", reason=body.reason)
+    db.add(AuditEntry(actor=admin.name, action="ticket.route", target=ticket_no, detail=body.model_dump()))
+    return view

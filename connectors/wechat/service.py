@@ -1,0 +1,258 @@
+"""The WeChat channel: one message in, answered exactly once, passively within the 5-second rule or pushed.
+
+WeChat waits 5 s for the HTTP answer and then retries (three deliveries in all). Each message is
+claimed in the database before it runs; the turn runs on a bounded pool; the request waits up to
+the budget (~4 s). In time: a passive reply, remembered so that a retry gets the same reply.
+Late: "success" now, and the finished reply goes out through the customer-service API.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import anyio
+
+from bot.config import Settings
+from bot.errors import BackendUnavailable
+from bot.models import Reply, Turn
+from bot.pii import mask
+from connectors.wechat import store
+from connectors.wechat.handler import Inbound
+from connectors.wechat.protocol import build_crypto
+from connectors.wechat.push import WeChatApi
+from connectors.wechat.split import split_reply
+
+if TYPE_CHECKING:
+    from connectors.runtime import Runtime
+    from connectors.wechat.notifier import WeChatNotifier
+
+log = logging.getLogger(__name__)
+
+FALLBACK_REPLY = "抱歉，系统暂时繁忙，请稍后再试，或直接拨打12345热线。"
+# How often a retry checks on a delivery that another process is running.
+POLL_S = 0.05
+# Claims older than this can no longer be retried by WeChat (it gives up after ~15 s).
+CLAIM_TTL = timedelta(days=2)
+# The 48-hour window's start may lag by this much; the notifier stops early by more than that.
+FOLLOWER_SLACK = timedelta(minutes=10)
+
+# Requests waiting on turns hold a thread each; cap them well above the turn pool so waits never queue.
+WAITING_THREADS = 256
+
+TurnHandler = Callable[[Turn], Reply]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the webhook returns: a passive text reply, or None for "success"."""
+
+    text: str | None
+
+
+SUCCESS = Answer(None)
+
+
+class WeChatChannel:
+    """Runs inbound messages through the dialogue once each and delivers each reply once."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db_url: str,
+        handle_turn: TurnHandler,
+        api: WeChatApi | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db_url = db_url
+        self._handle_turn = handle_turn
+        self.api = api
+        self.budget_s = settings.wechat_reply_budget_s
+        self.crypto = build_crypto(token=settings.wechat_token or "", aes_key=settings.wechat_aes_key,
+                                   appid=settings.wechat_appid)
+        self.limiter = anyio.CapacityLimiter(WAITING_THREADS)
+        self._turns = ThreadPoolExecutor(max_workers=max(1, settings.wechat_workers), thread_name_prefix="wechat-turn")
+        # Pushes get their own threads so a busy turn pool never delays an answer that is ready.
+        self._pushes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wechat-push")
+        self._inflight: dict[str, Future[str]] = {}
+        self._lock = threading.Lock()
+        self._claims_since_prune = 0
+        # openid -> (window start last written, subscribed): most messages need no follower write.
+        self._followers: dict[str, tuple[datetime, bool]] = {}
+
+    def close(self) -> None:
+        """Finish running turns and pushes, then stop the pools."""
+        self._turns.shutdown(wait=True)
+        self._pushes.shutdown(wait=True)
+
+    # -- the 5-second rule -------------------------------------------------------------------
+
+    def respond(self, inbound: Inbound, *, started: float | None = None) -> Answer:
+        """Answer one delivery of one message within the budget, counted from `started` (monotonic)."""
+        deadline = (started if started is not None else time.monotonic()) + self.budget_s
+        self._note_follower(inbound)
+        if store.claim(self.db_url, key=inbound.dedup_key, openid=inbound.openid, msg_type=inbound.kind):
+            self._maybe_prune()
+            return self._answer_own(inbound, deadline)
+        log.info("wechat retry of %s (%s)", inbound.dedup_key, inbound.kind)
+        return self._answer_retry(inbound, deadline)
+
+    def _answer_own(self, inbound: Inbound, deadline: float) -> Answer:
+        future = self._turns.submit(self._run, inbound)
+        with self._lock:
+            self._inflight[inbound.dedup_key] = future
+        future.add_done_callback(lambda _f: self._forget(inbound.dedup_key))
+        try:
+            text = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            log.info("wechat turn %s missed the %.1fs budget; will push", inbound.dedup_key, self.budget_s)
+            store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING], to_state=store.DEFERRED)
+            future.add_done_callback(lambda f: self._schedule_push(inbound, f))
+            return SUCCESS
+        if text is None:  # nothing to say (an unfollow, a receipt): "success", and the same for retries
+            store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING],
+                             to_state=store.REPLIED, reply="")
+            return SUCCESS
+        parts = split_reply(text)
+        if len(parts) > 1 and self.api is None:
+            parts = split_reply(text, max_parts=1)
+        if len(parts) == 1 and store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING],
+                                                to_state=store.REPLIED, reply=parts[0]):
+            return Answer(parts[0])
+        # Several parts, or a retry already answered "success" for this message: push it all.
+        store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING], to_state=store.DEFERRED)
+        self._schedule_push(inbound, future)
+        return SUCCESS
+
+    def _answer_retry(self, inbound: Inbound, deadline: float) -> Answer:
+        """A repeated delivery: replay the passive reply, or wait for it, or hand the answer to a push."""
+        with self._lock:
+            future = self._inflight.get(inbound.dedup_key)
+        if future is not None:
+            try:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                pass
+        while True:
+            claim = store.read_claim(self.db_url, inbound.dedup_key)
+            if claim is None:  # pruned: far too old to be a real retry
+                return SUCCESS
+            if claim.state == store.REPLIED:
+                # WeChat retries only when it did not get our answer, so giving it again is not a second answer.
+                return Answer(claim.reply or None)
+            if claim.state != store.PROCESSING:
+                return SUCCESS
+            if time.monotonic() >= deadline:
+                # Out of time with the turn still running: from now on the owner must push.
+                if store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING],
+                                    to_state=store.DEFERRED):
+                    return SUCCESS
+                continue
+            time.sleep(POLL_S)
+
+    def _note_follower(self, inbound: Inbound) -> None:
+        """Record the 48-hour window's start, skipping writes that would move it by under FOLLOWER_SLACK."""
+        at = inbound.received_at if inbound.opens_window else None
+        with self._lock:
+            known = self._followers.get(inbound.openid)
+            fresh = (known is not None and inbound.subscribed in (None, known[1])
+                     and (at is None or at - known[0] < FOLLOWER_SLACK))
+        if fresh:
+            return
+        store.record_follower(self.db_url, openid=inbound.openid, at=at, subscribed=inbound.subscribed)
+        with self._lock:
+            if len(self._followers) > 100_000:
+                self._followers.clear()
+            previous = self._followers.get(inbound.openid)
+            self._followers[inbound.openid] = (
+                max(at, previous[0]) if at and previous else at or (previous[0] if previous else store.EPOCH),
+                inbound.subscribed if inbound.subscribed is not None else (previous[1] if previous else True),
+            )
+
+    # -- running and pushing -----------------------------------------------------------------
+
+    def _run(self, inbound: Inbound) -> str | None:
+        """The reply text for one message; never raises, so every message gets an answer."""
+        if inbound.turn is None:
+            return inbound.reply
+        try:
+            reply = self._handle_turn(inbound.turn)
+        except Exception:
+            log.exception("wechat turn failed for %s (%s)", inbound.dedup_key, inbound.kind)
+            return FALLBACK_REPLY
+        log.info("wechat %s -> intent=%s awaiting=%s: %s", inbound.kind, reply.intent, reply.awaiting,
+                 mask(reply.reply[:80]))
+        return reply.reply or FALLBACK_REPLY
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._inflight.pop(key, None)
+
+    def _schedule_push(self, inbound: Inbound, future: Future[str | None]) -> None:
+        try:
+            self._pushes.submit(self._push, inbound, future)
+        except RuntimeError:  # shutting down
+            log.warning("wechat push for %s dropped at shutdown", inbound.dedup_key)
+
+    def _push(self, inbound: Inbound, future: Future[str | None]) -> None:
+        """Send a deferred reply through the customer-service API, if nobody has yet."""
+        try:
+            text = future.result()
+        except Exception:  # _run never raises; this guards the pool itself
+            text = FALLBACK_REPLY
+        if not store.transition(self.db_url, inbound.dedup_key, from_states=[store.DEFERRED],
+                                to_state=store.PUSHING, reply=text or ""):
+            return
+        if not text:
+            store.transition(self.db_url, inbound.dedup_key, from_states=[store.PUSHING], to_state=store.PUSHED)
+            return
+        if self.api is None:
+            log.warning("wechat reply for %s is late but no AppID/AppSecret is configured to push it",
+                        inbound.dedup_key)
+            store.transition(self.db_url, inbound.dedup_key, from_states=[store.PUSHING], to_state=store.FAILED)
+            return
+        try:
+            for part in split_reply(text):
+                self.api.send_text(inbound.openid, part)
+        except BackendUnavailable as exc:
+            log.warning("wechat push for %s failed: %s", inbound.dedup_key, exc)
+            store.transition(self.db_url, inbound.dedup_key, from_states=[store.PUSHING], to_state=store.FAILED)
+            return
+        store.transition(self.db_url, inbound.dedup_key, from_states=[store.PUSHING], to_state=store.PUSHED)
+
+    def _maybe_prune(self) -> None:
+        self._claims_since_prune += 1
+        if self._claims_since_prune >= 1000:
+            self._claims_since_prune = 0
+            self._pushes.submit(store.prune_claims, self.db_url, older_than=CLAIM_TTL)
+
+
+def build_api(settings: Settings, db_url: str) -> WeChatApi | None:
+    """The customer-service/template API client, when an AppID and AppSecret are configured."""
+    if not (settings.wechat_appid and settings.wechat_secret):
+        return None
+    return WeChatApi(appid=settings.wechat_appid, secret=settings.wechat_secret,
+                     api_base=settings.wechat_api_base, db_url=db_url)
+
+
+def build_channel(*, runtime: Runtime) -> WeChatChannel:
+    """The channel as the app runs it: the real dialogue and, when configured, the push API."""
+    return WeChatChannel(settings=runtime.settings, db_url=runtime.db_url,
+                         handle_turn=lambda turn: runtime.dialog.handle(turn),
+                         api=build_api(runtime.settings, runtime.db_url))
+
+
+def build_notifier(*, runtime: Runtime) -> WeChatNotifier:
+    """The status-update notifier for WeChat followers, as registered for channel "wechat"."""
+    from connectors.wechat.notifier import WeChatNotifier
+
+    return WeChatNotifier(api=build_api(runtime.settings, runtime.db_url), settings=runtime.settings,
+                          db_url=runtime.db_url)

@@ -1,0 +1,273 @@
+"""The policy knowledge base: ingestion with content hashes, and hybrid (dense + BM25) retrieval."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import func, select
+
+from bot.answer.types import RetrievedChunk
+from bot.config import Settings
+from bot.errors import BadInput, NotFound
+from bot.store.db import session_scope, utcnow
+from bot.store.tables import DocumentRow
+from knowledge_base.index.bm25 import BM25Index
+from knowledge_base.index.embedder import E5Embedder, default_embedder
+from knowledge_base.index.fusion import Ranking, fuse
+from knowledge_base.index.vector_store import VectorStore
+from knowledge_base.ingest.chunking import Chunk, chunk_document
+from knowledge_base.ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes, load_file
+from knowledge_base.ingest.progress import Progress
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["added", "updated", "unchanged", "deleted", "error"]
+CANDIDATES = 40
+BM25_WEIGHT = 0.5
+OPENING_CHARS = 60
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    source: str
+    doc_id: str | None
+    outcome: Outcome
+    chunks: int = 0
+    embedded: int = 0
+    message: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """What happened to every file of one ingestion."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        """How many files had this outcome."""
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+    @property
+    def embedded(self) -> int:
+        """Chunks embedded in this run (unchanged chunks are not re-embedded)."""
+        return sum(f.embedded for f in self.files)
+
+
+@dataclass
+class _Pending:
+    loaded: LoadedDocument
+    source: str
+    content_hash: str
+    result: FileResult
+
+
+class KnowledgeBase:
+    """Ingest documents and search their chunks."""
+
+    def __init__(self, *, settings: Settings, db_url: str, embedder: E5Embedder | None = None) -> None:
+        self.settings = settings
+        self.db_url = db_url
+        self.embedder = embedder or default_embedder()
+        self.vectors = VectorStore(path=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+        self._bm25: BM25Index | None = None
+        self._bm25_signature: tuple[int, str] | None = None
+        self._lock = threading.RLock()
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    def ingest_paths(self, paths: Iterable[Path], *, show_progress: bool = False) -> IngestReport:
+        """Ingest files and folders. Bad files are reported and skipped; the rest go on."""
+        report = IngestReport()
+        pending: list[_Pending] = []
+        for path in paths:
+            path = Path(path)
+            if path.is_dir():
+                files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+                for file in files:
+                    self._load_one(file, report, pending)
+                self._delete_vanished(path, {f.resolve() for f in files}, report)
+            elif path.is_file():
+                self._load_one(path, report, pending)
+            else:
+                report.files.append(FileResult(str(path), None, "error", message=f"{path}: 文件或目录不存在"))
+        self._index(pending, show_progress=show_progress)
+        return report
+
+    def ingest_upload(self, filename: str, data: bytes) -> FileResult:
+        """Store an uploaded file under the data dir and ingest it (replacing a same-named document)."""
+        loaded = load_bytes(filename, data, max_bytes=self.settings.max_upload_bytes)
+        target = self.settings.uploads_dir / "kb" / Path(filename).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)  # atomic: a crash never leaves half a file under the real name
+        report = IngestReport()
+        pending: list[_Pending] = []
+        self._queue(loaded, str(target.resolve()), report, pending)
+        self._index(pending, show_progress=False)
+        return report.files[0]
+
+    def delete(self, doc_id: str) -> None:
+        """Remove a document and its chunks."""
+        with self._lock, session_scope(self.db_url) as db:
+            row = db.get(DocumentRow, doc_id)
+            if row is None:
+                raise NotFound(f"文档不存在：{doc_id}")
+            self.vectors.delete_document(doc_id)
+            upload = Path(row.source)
+            if upload.is_relative_to(self.settings.uploads_dir.resolve()) and upload.exists():
+                upload.unlink()
+            db.delete(row)
+        self._bm25 = None
+
+    def documents(self) -> list[DocumentRow]:
+        """Every document with its version, hash and chunk count."""
+        with session_scope(self.db_url) as db:
+            return list(db.scalars(select(DocumentRow).order_by(DocumentRow.doc_id)))
+
+    def is_empty(self) -> bool:
+        """True when no document has been ingested."""
+        with session_scope(self.db_url) as db:
+            return not db.scalar(select(func.count()).select_from(DocumentRow))
+
+    def _load_one(self, path: Path, report: IngestReport, pending: list[_Pending]) -> None:
+        try:
+            loaded = load_file(path, max_bytes=self.settings.max_upload_bytes)
+        except BadInput as exc:
+            log.warning("skipped %s: %s", path, exc)
+            report.files.append(FileResult(str(path), path.stem, "error", message=str(exc)))
+            return
+        self._queue(loaded, str(path.resolve()), report, pending)
+
+    def _queue(self, loaded: LoadedDocument, source: str, report: IngestReport, pending: list[_Pending]) -> None:
+        content_hash = hashlib.sha256(loaded.raw_bytes).hexdigest()
+        with session_scope(self.db_url) as db:
+            row = db.get(DocumentRow, loaded.doc_id)
+            unchanged = row is not None and row.content_hash == content_hash
+        if unchanged:
+            report.files.append(FileResult(source, loaded.doc_id, "unchanged", chunks=row.chunk_count))
+            return
+        result = FileResult(source, loaded.doc_id, "updated" if row else "added")
+        report.files.append(result)
+        pending.append(_Pending(loaded, source, content_hash, result))
+
+    def _index(self, pending: list[_Pending], *, show_progress: bool) -> None:
+        """Embed only chunks whose content is new, then record each document; Chroma first, so a crash
+        between the two leaves a document that the next run sees as changed and finishes."""
+        if not pending:
+            return
+        with self._lock:
+            plans = []
+            to_embed: list[Chunk] = []
+            for item in pending:
+                chunks = chunk_document(doc_id=item.loaded.doc_id, title=item.loaded.title, text=item.loaded.text)
+                existing = self.vectors.chunk_ids(item.loaded.doc_id)
+                new = [c for c in chunks if c.chunk_id not in existing]
+                kept = [c for c in chunks if c.chunk_id in existing]
+                stale = sorted(existing - {c.chunk_id for c in chunks})
+                plans.append((item, chunks, new, kept, stale))
+                to_embed.extend(new)
+            texts = [c.embedding_text() for c in to_embed]
+            with Progress(total=len(texts), label="向量化", enabled=show_progress) as progress:
+                vectors = self.embedder.embed_passages(texts, on_progress=progress.advance)
+            offset = 0
+            for item, chunks, new, kept, stale in plans:
+                self.vectors.upsert(new, vectors[offset : offset + len(new)])
+                offset += len(new)
+                self.vectors.update_order(kept)
+                self.vectors.delete_ids(stale)
+                self._record(item, chunk_count=len(chunks))
+                item.result.chunks, item.result.embedded = len(chunks), len(new)
+            self._bm25 = None
+
+    def _record(self, item: _Pending, *, chunk_count: int) -> None:
+        with session_scope(self.db_url) as db:
+            row = db.get(DocumentRow, item.loaded.doc_id)
+            if row is None:
+                row = DocumentRow(doc_id=item.loaded.doc_id, version=0)
+                db.add(row)
+            row.title, row.source, row.file_type = item.loaded.title, item.source, item.loaded.file_type
+            row.content_hash, row.chunk_count = item.content_hash, chunk_count
+            row.version = (row.version or 0) + 1
+            row.updated_at = utcnow()
+
+    def _delete_vanished(self, folder: Path, present: set[Path], report: IngestReport) -> None:
+        """A document that was ingested from this folder and is no longer in it is removed."""
+        prefix = str(folder.resolve())
+        with session_scope(self.db_url) as db:
+            gone = [r.doc_id for r in db.scalars(select(DocumentRow))
+                    if r.source.startswith(prefix + "/") and Path(r.source) not in present]
+        for doc_id in gone:
+            self.delete(doc_id)
+            report.files.append(FileResult(prefix, doc_id, "deleted"))
+
+    # -- retrieval ---------------------------------------------------------------------------
+
+    def search(self, query: str, *, top_k: int = 8) -> list[RetrievedChunk]:
+        """Hybrid search: dense (e5 in Chroma) and BM25 (jieba), fused by weighted reciprocal rank.
+
+        A long message gets a second dense query on its opening line, where citizens state the matter;
+        BM25 counts half, since on long messages it rewards incidental words (measured in docs/evaluation.md).
+        """
+        query = query.strip()
+        if not query:
+            return []
+        queries = [query]
+        opening = opening_line(query)
+        if opening != query:
+            queries.append(opening)
+        vectors = self.embedder.embed_queries(queries)
+        rankings: list[Ranking] = [(1.0, self.vectors.search(v, k=CANDIDATES)) for v in vectors]
+        lexical = self._lexical().search(query, k=CANDIDATES)
+        rankings.append((BM25_WEIGHT, lexical))
+        dense_sims: dict[str, float] = {}
+        for _, ranking in rankings[:-1]:
+            for chunk, sim in ranking:
+                dense_sims[chunk.chunk_id] = max(sim, dense_sims.get(chunk.chunk_id, -1.0))
+        missing = [c.chunk_id for c, _ in lexical[:top_k] if c.chunk_id not in dense_sims]
+        for chunk_id, emb in self.vectors.embeddings(missing).items():
+            dense_sims[chunk_id] = float(max(emb @ v for v in vectors))
+        return fuse(rankings, dense_sims=dense_sims, bm25_scores={c.chunk_id: s for c, s in lexical},
+                    top_k=top_k)
+
+    def document_chunks(self, doc_id: str) -> list[RetrievedChunk]:
+        """Every chunk of one document, in document order."""
+        chunks = sorted(self.vectors.document(doc_id), key=lambda c: c.ord)
+        return [RetrievedChunk(chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title, heading_path=list(c.heading_path),
+                               text=c.text, score=0.0) for c in chunks]
+
+    def _lexical(self) -> BM25Index:
+        """The BM25 index, rebuilt when another process has changed the base."""
+        signature = self._signature()
+        with self._lock:
+            if self._bm25 is None or signature != self._bm25_signature:
+                self._bm25 = BM25Index(self.vectors.all_chunks())
+                self._bm25_signature = signature
+            return self._bm25
+
+    def _signature(self) -> tuple[int, str]:
+        with session_scope(self.db_url) as db:
+            count, latest = db.execute(select(func.count(), func.max(DocumentRow.updated_at))).one()
+        return int(count), str(latest)
+
+
+def opening_line(text: str) -> str:
+    """The first line or sentence of a long message, where the matter is usually named."""
+    if len(text) <= OPENING_CHARS:
+        return text
+    first = re.split(r"[\n。！？!?]", text, maxsplit=1)[0].strip()
+    return first[:OPENING_CHARS] or text[:OPENING_CHARS]
+
+
+def supported_suffixes() -> list[str]:
+    """File types the knowledge base reads."""
+    return sorted(SUPPORTED_SUFFIXES)

@@ -1,0 +1,114 @@
+"""Chunk vectors in Chroma: the embedded PersistentClient by default, a Chroma server by configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge_base.ingest.chunking import Chunk
+
+COLLECTION = "policy_chunks"
+
+
+def _client(*, path: Path | None, host: str | None, port: int) -> Any:
+    import chromadb
+
+    settings = chromadb.Settings(anonymized_telemetry=False)
+    if host:
+        return chromadb.HttpClient(host=host, port=port, settings=settings)
+    assert path is not None
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class VectorStore:
+    """Add, delete and search chunk embeddings; embeddings are always computed by us, never by Chroma."""
+
+    def __init__(self, *, path: Path | None = None, host: str | None = None, port: int = 8000) -> None:
+        self._client = _client(path=path, host=host, port=port)
+        self._collection = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    def upsert(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
+        """Store chunks with their embeddings (in slices, Chroma caps a batch)."""
+        for start in range(0, len(chunks), 1000):
+            part = chunks[start : start + 1000]
+            self._collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=embeddings[start : start + len(part)],
+                documents=[c.text for c in part],
+                metadatas=[_metadata(c) for c in part],
+            )
+
+    def update_order(self, chunks: list[Chunk]) -> None:
+        """Refresh metadata of chunks whose text did not change (their position may have)."""
+        if chunks:
+            self._collection.update(ids=[c.chunk_id for c in chunks], metadatas=[_metadata(c) for c in chunks])
+
+    def chunk_ids(self, doc_id: str) -> set[str]:
+        """Ids of the chunks stored for one document."""
+        return set(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def document(self, doc_id: str) -> list[Chunk]:
+        """Every stored chunk of one document."""
+        result = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        return [_stored(i, d, m) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"],
+                                                     strict=True)]
+
+    def delete_ids(self, ids: list[str]) -> None:
+        """Remove chunks by id."""
+        if ids:
+            self._collection.delete(ids=ids)
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove every chunk of one document."""
+        self._collection.delete(where={"doc_id": doc_id})
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (for building the BM25 index)."""
+        result = self._collection.get(include=["documents", "metadatas"])
+        return [_stored(i, d, m) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"],
+                                                     strict=True)]
+
+    def get(self, ids: list[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked."""
+        result = self._collection.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {i: _stored(i, d, m) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"],
+                                                         strict=True)}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by chunk id."""
+        if not ids:
+            return {}
+        result = self._collection.get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(result["ids"], result["embeddings"], strict=True)}
+
+    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[Chunk, float]]:
+        """Nearest chunks with cosine similarity, best first."""
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        result = self._collection.query(query_embeddings=[vector], n_results=n,
+                                        include=["documents", "metadatas", "distances"])
+        return [(_stored(i, d, m), 1.0 - dist) for i, d, m, dist in zip(
+            result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True)]
+
+    def count(self) -> int:
+        """How many chunks are stored."""
+        return self._collection.count()
+
+
+def _metadata(chunk: Chunk) -> dict[str, Any]:
+    return {"doc_id": chunk.doc_id, "title": chunk.title, "heading": "\x1f".join(chunk.heading_path),
+            "ord": chunk.ord}
+
+
+def _stored(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    heading = str(meta.get("heading") or "")
+    return Chunk(chunk_id=chunk_id, doc_id=str(meta["doc_id"]), title=str(meta["title"]),
+                       heading_path=tuple(heading.split("\x1f")) if heading else (), text=text,
+                       ord=int(meta.get("ord", 0)))
