@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -143,6 +144,7 @@ def main() -> None:
         assert len(latencies(backlog_nos)) == args.backlog
     finally:
         receiver.terminate()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
     result = {
         "backend": "webhook (signed, local receiver in its own process)",

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from bot.notify.base import NotifierRegistry
     from connectors.dispatch.base import DispatchConnector
     from bot.dialog.engine import Dialog
+    from bot.intake.extract import Extractor
+    from bot.triage.service import Triage
     from bot.llm.gateway import Gateway
     from connectors.wechat.notifier import WeChatNotifier
     from connectors.wechat.service import WeChatChannel
@@ -55,7 +57,24 @@ class Runtime:
         """One turn of one session."""
         from bot.dialog.engine import Dialog
 
-        return Dialog(runtime=self)
+        return Dialog(db_url=self.db_url, triage=self.triage, extractor=self.extractor,
+                      answerer=lambda: self.answerer, max_message_chars=self.settings.max_message_chars)
+
+    @cached_property
+    def triage(self) -> Triage:
+        """Intent, category, urgency and emergencies; trains the category ensemble on first use."""
+        from bot.triage.service import build_triage
+
+        return build_triage(self.settings)
+
+    @cached_property
+    def extractor(self) -> Extractor:
+        """Ticket extraction: the LLM path through the gateway, else rules and the gazetteer."""
+        from bot.intake.extract import Extractor
+        from bot.intake.gazetteer import load_gazetteer
+
+        return Extractor(taxonomy=self.triage.taxonomy, gazetteer=load_gazetteer(self.settings.city),
+                         gateway=self.gateway)
 
     @cached_property
     def wechat(self) -> WeChatChannel:

@@ -245,6 +245,10 @@ class KnowledgeBase:
         return [RetrievedChunk(chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title, heading_path=list(c.heading_path),
                                text=c.text, score=0.0) for c in chunks]
 
+    def term_weight(self, token: str) -> float:
+        """How distinctive a token is in this base (IDF over chunks)."""
+        return self._lexical().idf(token)
+
     def _lexical(self) -> BM25Index:
         """The BM25 index, rebuilt when another process has changed the base."""
         signature = self._signature()

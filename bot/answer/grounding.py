@@ -13,13 +13,19 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answer.question import Question
 from bot.answer.types import RetrievedChunk
+from bot.text import naming_words, words
 
-# Share of the entity's characters (bigrams) that must appear in the document.
+# Share of the entity's characters (bigrams) that must appear in the document: the exact-name route.
 MIN_ENTITY_COVERAGE = 0.80
+# The paraphrase route ("暖气不热怎么办"): nearly all naming words and most words covered, and close.
+MIN_NAMING_COVERAGE = 0.85
+MIN_WORD_COVERAGE = 0.55
+MIN_DENSE_PARAPHRASE = 0.90
 # Below this cosine similarity (e5-small, query vs passage) nothing is close enough to answer.
 MIN_DENSE = 0.80
 # Long narratives (a citizen's whole story) carry no single entity; they need a closer match.
@@ -58,12 +64,23 @@ def coverage(entity: str, text: str) -> float:
 _QUALIFIER = re.compile(r"[（(]([^（）()]{2,})[)）]")
 
 
+def word_coverage(asked: tuple[str, ...], text: str, weight: Callable[[str], float]) -> float:
+    """IDF-weighted share of the asked words found in `text`; words the base never uses weigh most."""
+    asked = set(asked)
+    if not asked:
+        return 1.0
+    text = text.lower()
+    total = sum(weight(w) for w in asked)
+    return sum(weight(w) for w in asked if w in text) / total if total else 1.0
+
+
 def qualifiers_covered(question: str, text: str) -> bool:
     """A bracketed qualifier ("（初始注册）") tells sibling services apart, so the title must cover each."""
     return all(coverage(q, text) >= MIN_ENTITY_COVERAGE for q in _QUALIFIER.findall(question))
 
 
-def decide(question: Question, chunks: list[RetrievedChunk]) -> Grounding:
+def decide(question: Question, chunks: list[RetrievedChunk], *,
+           weight: Callable[[str], float] = lambda _w: 1.0) -> Grounding:
     """Pick the best-supported document among the retrieved chunks, or refuse."""
     if not chunks:
         return Grounding(False, None, [], 0.0, 0.0, "empty knowledge base or no match")
@@ -93,9 +110,14 @@ def decide(question: Question, chunks: list[RetrievedChunk]) -> Grounding:
         reason = f"narrative dense={dense:.3f}"
     else:
         title = best_chunks[0].title
-        supported = (entity_cov >= MIN_ENTITY_COVERAGE and dense >= MIN_DENSE
-                     and qualifiers_covered(question.text, title))
-        reason = f"entity '{question.entity}' coverage={entity_cov:.2f} dense={dense:.3f}"
+        doc_text = " ".join(f"{c.title} {' '.join(c.heading_path)} {c.text}" for c in best_chunks)
+        naming = word_coverage(naming_words(question.entity), doc_text, weight)
+        wording = word_coverage(words(question.entity), doc_text, weight)
+        exact_name = entity_cov >= MIN_ENTITY_COVERAGE
+        paraphrase = naming >= MIN_NAMING_COVERAGE and wording >= MIN_WORD_COVERAGE and dense >= MIN_DENSE_PARAPHRASE
+        supported = dense >= MIN_DENSE and (exact_name or paraphrase) and qualifiers_covered(question.text, title)
+        reason = (f"entity '{question.entity}' coverage={entity_cov:.2f} naming={naming:.2f} "
+                  f"words={wording:.2f} dense={dense:.3f}")
     if math.isnan(dense):
         supported = False
     return Grounding(supported, best, best_chunks, entity_cov, dense, reason)

@@ -26,6 +26,10 @@ class DocumentSource(Retriever, Protocol):
         """Every chunk of a document, in document order."""
         ...
 
+    def term_weight(self, token: str) -> float:
+        """How distinctive a word is in the base (IDF)."""
+        ...
+
 
 class _Gateway(Protocol):
     available: bool
@@ -47,7 +51,7 @@ class Answerer:
         query = resolve_follow_up(question.strip(), history or [])
         parsed = parse(query)
         retrieved = self.retriever.search(query, top_k=TOP_K)
-        decision = grounding.decide(parsed, retrieved)
+        decision = grounding.decide(parsed, retrieved, weight=self.retriever.term_weight)
         log.info("answer %s: %s", "grounded" if decision.supported else "refused", mask(decision.reason))
         if not decision.supported or decision.doc_id is None:
             self._remember_unanswered(question, parsed.entity, decision, session_id)

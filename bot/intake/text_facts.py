@@ -12,6 +12,7 @@ _EMOTION = re.compile(
     r"(简直|实在是?|真的是?|太气人了|气死了?|太过分了?|无法忍受|忍无可忍|苦不堪言|令人发指|触目惊心|岂有此理|天理何在|"
     r"强烈|严正|痛心|寒心|愤怒|气愤|无奈|可恶|恶心|垃圾东西)"
 )
+_QUESTION = re.compile(r"(^(请问|咨询|想问|问一下)|[吗呢][？?]?$|[？?]$)")
 _PUNCT_RUN = re.compile(r"[！!？?]{1,}|[。.]{2,}|…+|~+")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
 _NEGATIVE = re.compile(r"(投诉|不满|气愤|愤怒|无奈|受不了|太差|恶劣|扰民|拖欠|欺骗|被骗|坑|失望|寒心|忍无可忍|严重|没人管|不作为|乱)")
@@ -30,7 +31,10 @@ def neutral_summary(text: str, *, title: str | None = None, limit: int = 60) -> 
     """One neutral sentence: the title or the first substantive sentence, without emotion or personal data."""
     body = strip_pleasantries(text)
     candidates = [title] if title and title.strip() else []
-    candidates += [s for s in sentences(body) if len(re.sub(r"\W", "", s)) >= 6]
+    found = [s for s in sentences(body) if len(re.sub(r"\W", "", s)) >= 6]
+    # In a message that both asks and complains, the complaint is what the ticket is about.
+    statements = [s for s in found if not _QUESTION.search(s)]
+    candidates += statements or found
     if not candidates:
         stripped = re.sub(r"\W", "", body)
         if len(stripped) < 4:

@@ -3,3 +3,4 @@
 import bot.store.tables  # noqa: F401
 import bot.dispatch.tables  # noqa: F401,E402
 import connectors.wechat.tables  # noqa: F401,E402
+import bot.dialog.tables  # noqa: F401,E402

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from bot.taxonomy import Taxonomy
@@ -75,6 +75,34 @@ def _lr(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=3000)
 
 
+class _Knn:
+    """Similarity-weighted nearest neighbours over normalised embeddings (no fitting, so folds are free)."""
+
+    def __init__(self, vectors: np.ndarray, y: np.ndarray, n_classes: int, *, k: int = 7, temperature: float = 20.0):
+        self.vectors, self.y, self.n_classes, self.k, self.temperature = vectors, y, n_classes, k, temperature
+
+    def predict_proba(self, queries: np.ndarray) -> np.ndarray:
+        sims = queries @ self.vectors.T
+        top = np.argsort(-sims, axis=1)[:, : self.k]
+        out = np.zeros((len(queries), self.n_classes))
+        for i, row in enumerate(top):
+            np.add.at(out[i], self.y[row], np.exp(self.temperature * (sims[i, row] - sims[i, row[0]])))
+        return out / out.sum(axis=1, keepdims=True)
+
+
+class _Sgd:
+    """Logistic loss by SGD over sparse n-grams: lbfgs on ~20k features x 15 classes takes far too long."""
+
+    def __init__(self, x, y: np.ndarray, n_classes: int) -> None:  # noqa: ANN001
+        self.model = SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=50, tol=None, random_state=0).fit(x, y)
+        self.n_classes = n_classes
+
+    def predict_proba(self, x) -> np.ndarray:  # noqa: ANN001
+        out = np.zeros((x.shape[0], self.n_classes))
+        out[:, self.model.classes_] = self.model.predict_proba(x)
+        return out
+
+
 class CategoryClassifier:
     """Trained at start-up on the shipped examples; predicts category for any message."""
 
@@ -92,13 +120,13 @@ class CategoryClassifier:
         self._tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
         x_tfidf = self._tfidf.fit_transform(texts)
         x_kw = np.vstack([self.keywords.features(t) for t in texts])
+        n_classes = len(self.labels)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             oof = self._out_of_fold(y, x_tfidf)
             self._stack = _lr(1.0).fit(np.hstack([oof, x_kw]), y)
-            self._emb_lr = _lr(10.0).fit(self._emb, y)
-            self._tfidf_lr = _lr(10.0).fit(x_tfidf, y)
-        self._y = y
+            self._knn = _Knn(self._emb, y, n_classes)
+            self._sgd = _Sgd(x_tfidf, y, n_classes)
 
     def _out_of_fold(self, y: np.ndarray, x_tfidf) -> np.ndarray:  # noqa: ANN001
         """Component probabilities for each example from models that never saw it (for honest stacking)."""
@@ -106,19 +134,14 @@ class CategoryClassifier:
         oof = np.zeros((len(y), 2 * n_classes))
         folds = min(5, int(np.bincount(y).min()))
         for train, test in StratifiedKFold(n_splits=max(folds, 2), shuffle=True, random_state=7).split(self._emb, y):
-            emb = _lr(10.0).fit(self._emb[train], y[train])
-            tfi = _lr(10.0).fit(x_tfidf[train], y[train])
-            oof[np.ix_(test, emb.classes_)] = emb.predict_proba(self._emb[test])
-            oof[np.ix_(test, n_classes + tfi.classes_)] = tfi.predict_proba(x_tfidf[test])
+            oof[test, :n_classes] = _Knn(self._emb[train], y[train], n_classes).predict_proba(self._emb[test])
+            oof[test, n_classes:] = _Sgd(x_tfidf[train], y[train], n_classes).predict_proba(x_tfidf[test])
         return oof
 
     def _features(self, focus: list[str], short: list[str], titles: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-        n_classes = len(self.labels)
         emb = embed_batched(self.embedder, short)
-        p_emb = np.zeros((len(focus), n_classes))
-        p_emb[:, self._emb_lr.classes_] = self._emb_lr.predict_proba(emb)
-        p_tfi = np.zeros((len(focus), n_classes))
-        p_tfi[:, self._tfidf_lr.classes_] = self._tfidf_lr.predict_proba(self._tfidf.transform(focus))
+        p_emb = self._knn.predict_proba(emb)
+        p_tfi = self._sgd.predict_proba(self._tfidf.transform(focus))
         kw = np.vstack([self.keywords.features(f, title=t) for f, t in zip(focus, titles, strict=True)])
         return np.hstack([p_emb, p_tfi, kw]), emb
 

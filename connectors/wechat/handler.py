@@ -132,7 +132,8 @@ def interpret(message: dict[str, Any], xml: str, *, city: str, max_chars: int) -
         location = _location(parsed)
         if location is None:
             return answer(BAD_LOCATION)
-        return turn(parsed.label or "", location=location)
+        # The label travels in location.raw; as text it would be read as a new message.
+        return turn(location=location)
     if isinstance(parsed, ImageMessage):
         return turn(attachments=[Attachment(kind="image", url=parsed.image or None, media_id=parsed.media_id or None)])
     if isinstance(parsed, LinkMessage):

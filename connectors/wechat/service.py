@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -82,11 +83,13 @@ class WeChatChannel:
         self._turns = ThreadPoolExecutor(max_workers=max(1, settings.wechat_workers), thread_name_prefix="wechat-turn")
         # Pushes get their own threads so a busy turn pool never delays an answer that is ready.
         self._pushes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wechat-push")
-        self._inflight: dict[str, Future[str]] = {}
+        self._inflight: dict[str, Future[str | None]] = {}
         self._lock = threading.Lock()
         self._claims_since_prune = 0
         # openid -> (window start last written, subscribed): most messages need no follower write.
         self._followers: dict[str, tuple[datetime, bool]] = {}
+        # openid -> [lock, holders]: serialises one citizen's turns; dropped when nobody holds it.
+        self._sessions: dict[str, list[Any]] = {}
 
     def close(self) -> None:
         """Finish running turns and pushes, then stop the pools."""
@@ -106,7 +109,12 @@ class WeChatChannel:
         return self._answer_retry(inbound, deadline)
 
     def _answer_own(self, inbound: Inbound, deadline: float) -> Answer:
-        future = self._turns.submit(self._run, inbound)
+        if inbound.turn is None:
+            # Fixed answers (welcome, menu prompts) need no dialogue, so they never queue behind turns.
+            future: Future[str | None] = Future()
+            future.set_result(inbound.reply)
+        else:
+            future = self._turns.submit(self._run, inbound)
         with self._lock:
             self._inflight[inbound.dedup_key] = future
         future.add_done_callback(lambda _f: self._forget(inbound.dedup_key))
@@ -184,13 +192,29 @@ class WeChatChannel:
         if inbound.turn is None:
             return inbound.reply
         try:
-            reply = self._handle_turn(inbound.turn)
+            # One citizen's messages run one at a time, in arrival order, like a conversation.
+            with self._session_lock(inbound.openid):
+                reply = self._handle_turn(inbound.turn)
         except Exception:
             log.exception("wechat turn failed for %s (%s)", inbound.dedup_key, inbound.kind)
             return FALLBACK_REPLY
         log.info("wechat %s -> intent=%s awaiting=%s: %s", inbound.kind, reply.intent, reply.awaiting,
                  mask(reply.reply[:80]))
         return reply.reply or FALLBACK_REPLY
+
+    @contextmanager
+    def _session_lock(self, openid: str) -> Iterator[None]:
+        with self._lock:
+            entry = self._sessions.setdefault(openid, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    self._sessions.pop(openid, None)
 
     def _forget(self, key: str) -> None:
         with self._lock:

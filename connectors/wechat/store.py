@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import CursorResult, case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -77,7 +78,7 @@ def transition(db_url: str, key: str, *, from_states: Iterable[str], to_state: s
     if reply is not None:
         values["reply"] = reply
     with _writing(db_url), session_scope(db_url) as db:
-        result = db.execute(
+        result: CursorResult[Any] = db.execute(  # type: ignore[assignment]
             update(WeChatInbound)
             .where(WeChatInbound.dedup_key == key, WeChatInbound.state.in_(list(from_states)))
             .values(**values)
@@ -87,8 +88,9 @@ def transition(db_url: str, key: str, *, from_states: Iterable[str], to_state: s
 
 def prune_claims(db_url: str, *, older_than: timedelta) -> int:
     """Forget claims older than WeChat could still retry (it gives up after about 15 s)."""
-    with session_scope(db_url) as db:
-        result = db.execute(delete(WeChatInbound).where(WeChatInbound.created_at < utcnow() - older_than))
+    with _writing(db_url), session_scope(db_url) as db:
+        result: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+            delete(WeChatInbound).where(WeChatInbound.created_at < utcnow() - older_than))
         return result.rowcount or 0
 
 

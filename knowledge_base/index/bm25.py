@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import bm25s
 import numpy as np
 
@@ -15,10 +18,18 @@ class BM25Index:
     def __init__(self, chunks: list[Chunk]) -> None:
         self.chunks = chunks
         self._model: bm25s.BM25 | None = None
+        self._doc_freq: Counter[str] = Counter()
         if chunks:
             corpus = [list(tokens(_indexed_text(c))) or ["\x00"] for c in chunks]
+            for chunk_tokens in corpus:
+                self._doc_freq.update(set(chunk_tokens))
             self._model = bm25s.BM25()
             self._model.index(corpus, show_progress=False)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token over chunks; a token the base never uses gets the most."""
+        n = max(len(self.chunks), 1)
+        return math.log((n + 1) / (self._doc_freq.get(token, 0) + 0.5))
 
     def search(self, query: str, *, k: int) -> list[tuple[Chunk, float]]:
         """Top-k chunks by BM25 score (only those with a positive score)."""

@@ -136,3 +136,23 @@ def test_push_failure_is_recorded_not_raised(make_harness) -> None:
     assert _state(h, fields) == store.FAILED
     h.dialog.delay = 0
     assert h.sim.send(h.sim.text(OPENID, "之后")).reply == "收到：之后"
+
+
+def test_one_citizens_messages_run_one_at_a_time(make_harness) -> None:
+    h: Harness = make_harness()
+    running: list[int] = []
+    overlaps: list[int] = []
+
+    def answer(turn):  # noqa: ANN001, ANN202
+        running.append(1)
+        if len(running) > 1:
+            overlaps.append(1)
+        time.sleep(0.2)
+        running.pop()
+        return f"收到：{turn.text}"
+
+    h.dialog.answer = answer
+    with ThreadPoolExecutor(3) as pool:
+        replies = list(pool.map(lambda i: h.sim.send(h.sim.text(OPENID, f"第{i}条")).reply, range(3)))
+    assert sorted(replies) == ["收到：第0条", "收到：第1条", "收到：第2条"]
+    assert overlaps == []

@@ -1,11 +1,11 @@
-"""intake tables
+"""intake tables: emergency alerts
 
 Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 revision = "0002"
 down_revision = "0001"
@@ -14,8 +14,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "emergency_alerts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("session_id", sa.String(length=200), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("numbers", sa.String(length=50), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_emergency_alerts_session_id", "emergency_alerts", ["session_id"])
+    op.create_index("ix_emergency_alerts_created_at", "emergency_alerts", ["created_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_emergency_alerts_created_at", table_name="emergency_alerts")
+    op.drop_index("ix_emergency_alerts_session_id", table_name="emergency_alerts")
+    op.drop_table("emergency_alerts")

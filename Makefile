@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint install eval clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/hotline ingest knowledge_base/samples --if-empty
+	$(BIN)/hotline serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/pytest -q
+
+bench: $(STAMP)
+	mkdir -p bench/results
+	$(BIN)/python bench/bench_retrieval.py --out bench/results/retrieval.json
+	$(BIN)/python bench/bench_dispatch.py --out bench/results/dispatch.json
+	$(BIN)/python bench/bench_wechat.py --out bench/results/wechat.json
+	$(BIN)/python bench/bench_classify.py --out bench/results/classify.json
+	$(BIN)/python bench/summarize.py bench/results > bench/results/SUMMARY.md
+	cat bench/results/SUMMARY.md
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot knowledge_base connectors tests scripts bench
+	$(BIN)/mypy bot knowledge_base connectors
+
+clean:
+	rm -rf $(VENV) data

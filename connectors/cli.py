@@ -1,0 +1,151 @@
+"""The `hotline` command line (shared/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.errors import BadInput
+from bot.pii import configure_logging
+
+app = typer.Typer(help="12345 热线智能助手", no_args_is_help=True, add_completion=False)
+token_app = typer.Typer(help="API tokens for staff endpoints", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts for the pages", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+console = Console(stderr=True)
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "knowledge_base" / "samples"
+
+
+def _runtime():  # noqa: ANN202
+    from connectors.runtime import Runtime
+
+    configure_logging(logging.WARNING)
+    return Runtime()
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the whole product over HTTP."""
+    import uvicorn
+
+    from connectors.app import create_app
+
+    configure_logging()
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders")],
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="only when the knowledge base is empty")] = False,
+) -> None:
+    """Ingest policy documents; re-ingesting a file replaces it, unchanged files are skipped."""
+    runtime = _runtime()
+    kb = runtime.knowledge_base
+    if if_empty and not kb.is_empty():
+        console.print("知识库已有内容，跳过导入。")
+        return
+    report = kb.ingest_paths(paths, show_progress=True)
+    for item in report.files:
+        if item.outcome == "error":
+            console.print(f"[red]✗[/red] {item.message}")
+    console.print(
+        f"新增 {report.count('added')}，更新 {report.count('updated')}，未变 {report.count('unchanged')}，"
+        f"删除 {report.count('deleted')}，失败 {report.count('error')}；本次向量化 {report.embedded} 个片段。"
+    )
+    if report.count("error") and not (report.count("added") + report.count("updated") + report.count("unchanged")):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    input: Annotated[Path, typer.Option("--input", help="JSONL: {id, question}")],
+    output: Annotated[Path, typer.Option("--output", help="JSONL: {id, answer, grounded, direct_reply, citations}")],
+) -> None:
+    """Answer questions from the knowledge base, one JSON object a line, same order."""
+    answerer = _runtime().answerer
+    with input.open(encoding="utf-8") as src, output.open("w", encoding="utf-8") as dst:
+        for n, line in enumerate(src, 1):
+            if line.strip():
+                dst.write(json.dumps(_answer_line(answerer, line, n), ensure_ascii=False) + "\n")
+
+
+def _answer_line(answerer, line: str, n: int) -> dict:  # noqa: ANN001
+    """One output line; a bad input line gets an error line in its place, so the order holds."""
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]第 {n} 行不是有效的 JSON：{exc}[/red]")
+        return {"id": None, "error": f"第 {n} 行不是有效的 JSON"}
+    if not isinstance(item, dict) or not str(item.get("question") or "").strip():
+        console.print(f"[red]第 {n} 行缺少 question[/red]")
+        return {"id": item.get("id") if isinstance(item, dict) else None, "error": "缺少 question"}
+    result = answerer.answer(str(item["question"]).strip())
+    return {"id": item.get("id"), **result.model_dump(mode="json", exclude={"question_kind"})}
+
+
+@app.command()
+def classify(
+    input: Annotated[Path, typer.Option("--input", help="JSONL: {id, title?, text}")],
+    output: Annotated[Path, typer.Option("--output", help="JSONL: intent, category, urgency, ticket fields")],
+) -> None:
+    """Triage and extract messages, one JSON object a line, same order."""
+    from connectors.commands.classify import classify_command
+
+    configure_logging(logging.WARNING)
+    classify_command(input, output)
+
+
+@app.command()
+def worker() -> None:
+    """Run the delivery worker alone (when HOTLINE_WORKER=off for `serve`)."""
+    from connectors.commands.worker import worker_command
+
+    configure_logging()
+    worker_command()
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin | agent | unit")],
+    name: Annotated[str, typer.Option(help="who the token is for")],
+) -> None:
+    """Create an API token and print it (it is shown once)."""
+    from bot import auth
+    from bot.store.db import session_scope
+
+    runtime = _runtime()
+    try:
+        with session_scope(runtime.db_url) as db:
+            token = auth.create_token(db, role=role, name=name)
+    except BadInput as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    typer.echo(token)
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin | agent | unit")],
+    password: Annotated[str, typer.Option(help="at least 8 characters")],
+) -> None:
+    """Create or reset a staff account for the pages."""
+    from bot import auth
+    from bot.store.db import session_scope
+
+    runtime = _runtime()
+    try:
+        with session_scope(runtime.db_url) as db:
+            auth.add_user(db, name=name, role=role, password=password)
+    except BadInput as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"已创建账号 {name}（{role}）")
