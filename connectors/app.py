@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,20 +13,32 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bot.errors import BadInput, NotFound
 from bot.pii import configure_logging
+from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
-from connectors.web.routes import chat, health, tickets
-from connectors.web.routes import dispatch_admin, dispatch_callback, unit
+from connectors.web.routes import chat, dispatch_admin, dispatch_callback, health, tickets, unit
 from connectors.wechat import router as wechat
 
 ROUTERS = [health.router, chat.router, tickets.router, wechat.router,
            unit.router, dispatch_admin.router, dispatch_callback.router]
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
-    """The whole product's HTTP surface."""
+def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    """The whole product's HTTP surface; with HOTLINE_WORKER=on the delivery worker runs alongside."""
     configure_logging()
     runtime = runtime or Runtime()
-    app = FastAPI(title="12345 热线智能助手", version="0.1.0")
+    if run_worker is None:
+        run_worker = runtime.settings.worker == "on"
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        handle = start_background_worker(runtime) if run_worker else None
+        try:
+            yield
+        finally:
+            if handle is not None:
+                handle.stop()
+
+    app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.add_middleware(SessionMiddleware, secret_key=runtime.settings.session_secret, same_site="strict")
     for router in ROUTERS:

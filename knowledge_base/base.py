@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["added", "updated", "unchanged", "deleted", "error"]
 CANDIDATES = 40
-BM25_WEIGHT = 0.5
+BM25_WEIGHT_LONG = 0.5
 OPENING_CHARS = 60
 
 
@@ -215,8 +215,8 @@ class KnowledgeBase:
     def search(self, query: str, *, top_k: int = 8) -> list[RetrievedChunk]:
         """Hybrid search: dense (e5 in Chroma) and BM25 (jieba), fused by weighted reciprocal rank.
 
-        A long message gets a second dense query on its opening line, where citizens state the matter;
-        BM25 counts half, since on long messages it rewards incidental words (measured in docs/evaluation.md).
+        A long message gets a second dense query on its opening line, where citizens state the matter, and
+        BM25 counts half there, since on long messages it rewards incidental words (docs/evaluation.md).
         """
         query = query.strip()
         if not query:
@@ -228,7 +228,7 @@ class KnowledgeBase:
         vectors = self.embedder.embed_queries(queries)
         rankings: list[Ranking] = [(1.0, self.vectors.search(v, k=CANDIDATES)) for v in vectors]
         lexical = self._lexical().search(query, k=CANDIDATES)
-        rankings.append((BM25_WEIGHT, lexical))
+        rankings.append((BM25_WEIGHT_LONG if len(queries) > 1 else 1.0, lexical))
         dense_sims: dict[str, float] = {}
         for _, ranking in rankings[:-1]:
             for chunk, sim in ranking:

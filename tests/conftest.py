@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +44,36 @@ def _isolated_settings(tmp_path, monkeypatch: pytest.MonkeyPatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "knowledge_base" / "samples"
+
+
+@pytest.fixture(scope="session")
+def sample_kb_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the sample knowledge base ingested, built once per test session (embedding is slow)."""
+    data_dir = tmp_path_factory.mktemp("sample_kb") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOTLINE_DATA_DIR", str(data_dir))
+        mp.setenv("ANONYMIZED_TELEMETRY", "False")
+        get_settings.cache_clear()
+        from connectors.runtime import Runtime
+
+        runtime = Runtime()
+        report = runtime.knowledge_base.ingest_paths([SAMPLES])
+        assert report.count("error") == 0
+        runtime.knowledge_base.vectors.close()
+    get_settings.cache_clear()
+    return data_dir
+
+
+@pytest.fixture
+def runtime(sample_kb_data: Path, tmp_path: Path):
+    """A fresh runtime on a private copy of the sample knowledge base, offline engine."""
+    data_dir = tmp_path / "data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.copytree(sample_kb_data, data_dir)
+    get_settings.cache_clear()
+    from connectors.runtime import Runtime
+
+    return Runtime()

@@ -9,19 +9,23 @@ from bot.intake.gazetteer import Gazetteer
 
 _NAME = r"[\u4e00-\u9fa5A-Za-z0-9·]"
 _COMMUNITY = re.compile(
-    rf"({_NAME}{{2,12}}?(?:小区|社区|家园|花园|嘉园|公寓|大厦|新村|号院|胡同|名苑|雅苑|花苑|新城|大院|村|里|苑))"
+    rf"({_NAME}{{2,12}}?(?:小区|社区|家园|花园|嘉园|公寓|大厦|新村|号院|胡同|名苑|雅苑|花苑|新城|大院|村|苑|里(?=\d+号)|[园苑城][东西南北一二三四五六七八九十\d]区))"
     rf"(?:{_NAME}{{0,6}}?\d+号楼|\d+号楼|\d+栋|\d+幢)?(?:\d+单元)?(?:\d+(?:层|楼))?(?:\d+室|\d+号)?"
 )
 _BUILDING = re.compile(r"\d+(?:号楼|栋|幢)(?:\d+单元)?(?:\d+(?:层|楼))?(?:\d+室|\d+号)?")
 _ROAD = re.compile(rf"({_NAME}{{1,8}}?(?:大街|路|街|大道|胡同|桥|环路))(?:\d+号)?")
 _LANDMARK = re.compile(
-    rf"({_NAME}{{2,12}}?(?:地铁站|公交站|火车站|路口|十字路口|公园|医院|学校|小学|中学|幼儿园|商场|超市|广场|菜市场|市场|机场|站))"
+    rf"({_NAME}{{2,12}}?(?:地铁站|公交站|火车站|加油站|路口|十字路口|公园|医院|学校|小学|中学|幼儿园|商场|超市|广场|菜市场|市场|机场))"
     r"(?:附近|旁边|门口|对面|东侧|西侧|南侧|北侧|西门|东门|南门|北门)?"
 )
 # Words that end the lead-in before a place name: "我家住在|望京花园" → keep what follows the last one.
 _LEAD_IN = re.compile(r".*(?:住在|位于|地址是|地址：|地址:|地点是|地点：|就在|是在|家在|在|住|于|到|从|的|是|了|和|与|及|我们|我家|楼下|对面|旁边|门口|附近)")
 _GENERIC = {"小区", "社区", "我们小区", "这个小区", "本小区", "该小区", "村", "里", "苑", "我们村", "本村", "公园", "医院",
             "学校", "路口", "超市", "商场", "市场", "菜市场", "站"}
+# A "place" that contains these is a clause, not a name ("上周小区", "孩子上小学", "送一次医院").
+_NOT_A_NAME = re.compile(r"(上周|下周|今晚|今天|昨天|前天|明天|每天|天天|点半|\d+点|[一二三四五六七八九十两]点|掉进|孩子|小孩|学生|老人|有人|"
+                         r"一次|送|去|进|找|看病|带|跑|打|说|要|想|没有|不)")
+_CUT_AFTER = re.compile(r"(在|的|到|于|住|区|镇|乡|街道|地区|举报|反映|投诉|是)$")
 _BAD_PREFIX = ("这", "那", "该", "本", "某", "我", "你", "他", "各", "每", "一个", "一家", "附近", "周边", "哪")
 
 
@@ -41,17 +45,21 @@ def _trim(name: str) -> str | None:
     if m and m.end() < len(name):
         name = name[m.end():]
     name = name.strip("，,。 ")
-    if len(name) < 3 or name in _GENERIC or name.startswith(_BAD_PREFIX):
+    if len(name) < 3 or name in _GENERIC or name.startswith(_BAD_PREFIX) or _NOT_A_NAME.search(name):
         return None
     return name
 
 
 def _first(pattern: re.Pattern[str], text: str) -> tuple[str, int, int] | None:
+    """The first match that is a plausible name, shortening a match from the left until it is one."""
     for m in pattern.finditer(text):
-        trimmed = _trim(m.group(0))
-        if trimmed:
-            end = m.end()
-            return trimmed, end - len(trimmed) if m.group(0).endswith(trimmed) else m.start(), end
+        whole = m.group(0)
+        for cut in range(len(whole) - 2):
+            if cut and not _CUT_AFTER.search(whole[:cut]):
+                continue  # only cut where a word ends, never in the middle of one ("上周小区" → not "周小区")
+            trimmed = _trim(whole[cut:])
+            if trimmed and whole.endswith(trimmed):
+                return trimmed, m.end() - len(trimmed), m.end()
     return None
 
 

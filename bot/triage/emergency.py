@@ -76,7 +76,8 @@ class EmergencyDetector:
         return None
 
 
-_NOW = re.compile(r"(正在|现在|刚刚|刚才|快来|救命|赶紧|马上|紧急|着急)")
+# "到现在也没给说法" is a complaint about the past; "现在" counts only when it is not "到现在".
+_NOW = re.compile(r"(正在|(?<!到)现在|刚刚|刚才|快来|救命|赶紧|马上)")
 
 
 def _urgent_now(clause: str) -> bool:

@@ -32,7 +32,7 @@ MENU_PROGRESS = "MENU_PROGRESS"
 _MENU_ALIASES = {"政策咨询": MENU_CONSULT, "我要反映": MENU_REPORT, "进度查询": MENU_PROGRESS}
 
 # What a progress-query click says to the dialogue, as if the citizen had typed it.
-PROGRESS_QUERY_TEXT = "查询我反映问题的办理进度"
+PROGRESS_QUERY_TEXT = "查询我的工单办理进度"
 
 CONSULT_PROMPT = "请直接输入您想咨询的政策问题，例如：“居住证怎么办理？”“公积金怎么提取？”我会根据政策文件为您解答。"
 REPORT_PROMPT = (

@@ -61,6 +61,48 @@ class Answer:
 SUCCESS = Answer(None)
 
 
+class _Pending:
+    """One waiting request and its answer; once the request has answered "success" it cannot be changed."""
+
+    def __init__(self) -> None:
+        self.decided = threading.Event()
+        self._lock = threading.Lock()
+        self._answer: Answer | None = None
+        self._failed = False
+        self._abandoned = False
+
+    def offer(self, answer: Answer) -> bool:
+        """Give the request its answer; False when it already left with "success"."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            if self._answer is None:
+                self._answer = answer
+            self.decided.set()
+            return True
+
+    def fail(self) -> None:
+        """The delivery broke on our side: the request answers 5xx, so WeChat delivers it again."""
+        with self._lock:
+            if self._answer is None and not self._abandoned:
+                self._failed = True
+                self.decided.set()
+
+    def settle(self) -> Answer:
+        """The answer, or "success" (and no later answer) when none came in time; raises on failure."""
+        with self._lock:
+            if self._failed:
+                raise DeliveryFailed("the delivery could not be handled")
+            if self._answer is None:
+                self._abandoned = True
+                return SUCCESS
+            return self._answer
+
+
+class DeliveryFailed(RuntimeError):
+    """Handling the delivery failed before any answer was decided."""
+
+
 class WeChatChannel:
     """Runs inbound messages through the dialogue once each and delivers each reply once."""
 
@@ -83,6 +125,8 @@ class WeChatChannel:
         self._turns = ThreadPoolExecutor(max_workers=max(1, settings.wechat_workers), thread_name_prefix="wechat-turn")
         # Pushes get their own threads so a busy turn pool never delays an answer that is ready.
         self._pushes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wechat-push")
+        # Control threads claim, wait for the turn (at most the budget) and settle the claim.
+        self._control = ThreadPoolExecutor(max_workers=WAITING_THREADS, thread_name_prefix="wechat-control")
         self._inflight: dict[str, Future[str | None]] = {}
         self._lock = threading.Lock()
         self._claims_since_prune = 0
@@ -93,22 +137,38 @@ class WeChatChannel:
 
     def close(self) -> None:
         """Finish running turns and pushes, then stop the pools."""
+        self._control.shutdown(wait=True)
         self._turns.shutdown(wait=True)
         self._pushes.shutdown(wait=True)
 
     # -- the 5-second rule -------------------------------------------------------------------
 
     def respond(self, inbound: Inbound, *, started: float | None = None) -> Answer:
-        """Answer one delivery of one message within the budget, counted from `started` (monotonic)."""
-        deadline = (started if started is not None else time.monotonic()) + self.budget_s
-        self._note_follower(inbound)
-        if store.claim(self.db_url, key=inbound.dedup_key, openid=inbound.openid, msg_type=inbound.kind):
-            self._maybe_prune()
-            return self._answer_own(inbound, deadline)
-        log.info("wechat retry of %s (%s)", inbound.dedup_key, inbound.kind)
-        return self._answer_retry(inbound, deadline)
+        """Answer one delivery of one message within the budget, counted from `started` (monotonic).
 
-    def _answer_own(self, inbound: Inbound, deadline: float) -> Answer:
+        The delivery is handled on a control thread; this call only waits for its decision. So even a
+        stalled database (another writer holding SQLite's lock) cannot hold the answer past the budget.
+        """
+        deadline = (started if started is not None else time.monotonic()) + self.budget_s
+        pending = _Pending()
+        self._control.submit(self._handle, inbound, pending, deadline)
+        pending.decided.wait(timeout=max(0.0, deadline - time.monotonic()))
+        return pending.settle()
+
+    def _handle(self, inbound: Inbound, pending: _Pending, deadline: float) -> None:
+        try:
+            self._note_follower(inbound)
+            if store.claim(self.db_url, key=inbound.dedup_key, openid=inbound.openid, msg_type=inbound.kind):
+                self._maybe_prune()
+                self._handle_own(inbound, pending, deadline)
+            else:
+                log.info("wechat retry of %s (%s)", inbound.dedup_key, inbound.kind)
+                self._handle_retry(inbound, pending, deadline)
+        except Exception:
+            log.exception("wechat delivery of %s failed", inbound.dedup_key)
+            pending.fail()
+
+    def _handle_own(self, inbound: Inbound, pending: _Pending, deadline: float) -> None:
         if inbound.turn is None:
             # Fixed answers (welcome, menu prompts) need no dialogue, so they never queue behind turns.
             future: Future[str | None] = Future()
@@ -122,25 +182,33 @@ class WeChatChannel:
             text = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
             log.info("wechat turn %s missed the %.1fs budget; will push", inbound.dedup_key, self.budget_s)
-            store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING], to_state=store.DEFERRED)
-            future.add_done_callback(lambda f: self._schedule_push(inbound, f))
-            return SUCCESS
+            pending.offer(SUCCESS)
+            self._defer(inbound, future)
+            return
         if text is None:  # nothing to say (an unfollow, a receipt): "success", and the same for retries
             store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING],
                              to_state=store.REPLIED, reply="")
-            return SUCCESS
+            pending.offer(SUCCESS)
+            return
         parts = split_reply(text)
         if len(parts) > 1 and self.api is None:
             parts = split_reply(text, max_parts=1)
         if len(parts) == 1 and store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING],
                                                 to_state=store.REPLIED, reply=parts[0]):
-            return Answer(parts[0])
+            if not pending.offer(Answer(parts[0])):
+                # The request gave up waiting on the database and answered "success": push it instead.
+                self._push(inbound, future, from_state=store.REPLIED)
+            return
         # Several parts, or a retry already answered "success" for this message: push it all.
-        store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING], to_state=store.DEFERRED)
-        self._schedule_push(inbound, future)
-        return SUCCESS
+        pending.offer(SUCCESS)
+        self._defer(inbound, future)
 
-    def _answer_retry(self, inbound: Inbound, deadline: float) -> Answer:
+    def _defer(self, inbound: Inbound, future: Future[str | None]) -> None:
+        """Hand the reply to the push path: mark the claim, then push when the turn is done."""
+        store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING], to_state=store.DEFERRED)
+        future.add_done_callback(lambda f: self._schedule_push(inbound, f))
+
+    def _handle_retry(self, inbound: Inbound, pending: _Pending, deadline: float) -> None:
         """A repeated delivery: replay the passive reply, or wait for it, or hand the answer to a push."""
         with self._lock:
             future = self._inflight.get(inbound.dedup_key)
@@ -152,17 +220,21 @@ class WeChatChannel:
         while True:
             claim = store.read_claim(self.db_url, inbound.dedup_key)
             if claim is None:  # pruned: far too old to be a real retry
-                return SUCCESS
+                pending.offer(SUCCESS)
+                return
             if claim.state == store.REPLIED:
                 # WeChat retries only when it did not get our answer, so giving it again is not a second answer.
-                return Answer(claim.reply or None)
+                pending.offer(Answer(claim.reply or None))
+                return
             if claim.state != store.PROCESSING:
-                return SUCCESS
+                pending.offer(SUCCESS)
+                return
             if time.monotonic() >= deadline:
-                # Out of time with the turn still running: from now on the owner must push.
+                # Out of time with the turn still running: this delivery says "success", so the owner must push.
+                pending.offer(SUCCESS)
                 if store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING],
                                     to_state=store.DEFERRED):
-                    return SUCCESS
+                    return
                 continue
             time.sleep(POLL_S)
 
@@ -226,13 +298,13 @@ class WeChatChannel:
         except RuntimeError:  # shutting down
             log.warning("wechat push for %s dropped at shutdown", inbound.dedup_key)
 
-    def _push(self, inbound: Inbound, future: Future[str | None]) -> None:
-        """Send a deferred reply through the customer-service API, if nobody has yet."""
+    def _push(self, inbound: Inbound, future: Future[str | None], *, from_state: str = store.DEFERRED) -> None:
+        """Send a reply through the customer-service API, if nobody has yet."""
         try:
             text = future.result()
         except Exception:  # _run never raises; this guards the pool itself
             text = FALLBACK_REPLY
-        if not store.transition(self.db_url, inbound.dedup_key, from_states=[store.DEFERRED],
+        if not store.transition(self.db_url, inbound.dedup_key, from_states=[from_state],
                                 to_state=store.PUSHING, reply=text or ""):
             return
         if not text:

@@ -32,6 +32,12 @@ class VectorStore:
             COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
 
+    def close(self) -> None:
+        """Release the embedded store's files (so its folder can be copied or removed)."""
+        closer = getattr(self._client, "close", None)
+        if callable(closer):
+            closer()
+
     def upsert(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
         """Store chunks with their embeddings (in slices, Chroma caps a batch)."""
         for start in range(0, len(chunks), 1000):

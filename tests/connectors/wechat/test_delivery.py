@@ -156,3 +156,26 @@ def test_one_citizens_messages_run_one_at_a_time(make_harness) -> None:
         replies = list(pool.map(lambda i: h.sim.send(h.sim.text(OPENID, f"第{i}条")).reply, range(3)))
     assert sorted(replies) == ["收到：第0条", "收到：第1条", "收到：第2条"]
     assert overlaps == []
+
+
+def test_a_stalled_database_cannot_hold_the_answer_past_the_budget(make_harness) -> None:
+    import sqlite3
+    import threading
+
+    h: Harness = make_harness(budget=0.5)
+    h.sim.send(h.sim.text(OPENID, "先打个招呼"))  # opens the pooled connection the stalled writes will use
+    path = h.runtime.db_url.removeprefix("sqlite:///")
+    blocker = sqlite3.connect(path, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds SQLite's write lock, as a long turn might
+    release = threading.Timer(1.5, blocker.commit)
+    release.start()
+    try:
+        delivery = h.sim.send(h.sim.text(OPENID, "数据库很忙"))
+        assert delivery.body == "success" and delivery.elapsed < 1.2
+        [pushed] = h.api.wait_for(1, timeout=10)
+        assert pushed.content == "收到：数据库很忙"
+        time.sleep(0.3)
+        assert len(h.api.sent) == 1 and len(h.dialog.turns) == 2
+    finally:
+        release.join()
+        blocker.close()

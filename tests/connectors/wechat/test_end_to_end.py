@@ -35,6 +35,7 @@ SLOT_ANSWERS = {
 def product(wechat_env: Settings) -> Iterator[tuple[TestClient, WeChatSim, Runtime]]:
     """The whole product (real dialogue, offline engine) behind the WeChat route."""
     runtime = Runtime(get_settings())
+    _warm(runtime)
     with TestClient(create_app(runtime)) as client:
         yield client, WeChatSim(client, appid=APPID, mode="safe"), runtime
     runtime.wechat.close()
@@ -105,21 +106,36 @@ def test_slow_llm_answers_success_then_pushes_once(wechat_env: Settings, fake_op
     monkeypatch.setenv("HOTLINE_WECHAT_REPLY_BUDGET", "1.0")
     get_settings.cache_clear()
     runtime = Runtime(get_settings())
-    # Every model call is slow, whatever the dialogue asks of it.
-    fake_openai.enqueue(*[Delay(2.5, Text("居住证可以在居住地派出所申请办理。")) for _ in range(10)])
+    _warm(runtime)
+    warm_calls = fake_openai.request_count
+    # From now on every model call is slow, whatever the dialogue asks of it.
+    fake_openai.enqueue(*[Delay(2.0) for _ in range(20)])
     with TestClient(create_app(runtime)) as client:
         sim = WeChatSim(client, appid=APPID, mode="safe")
-        fields = sim.text(OPENID, "居住证怎么办理？")
+        fields = sim.text(OPENID, "我要投诉，海淀区中关村街道科学院南路的路灯坏了一个多月了")
         first = sim.send(fields)
         assert (first.status, first.body) == (200, "success")
         assert first.elapsed < 1.5
         retry = sim.send(fields)  # even if WeChat delivers it again, nothing runs twice
         assert retry.body == "success"
         [pushed] = wechat_api.wait_for(1, timeout=60)
-        assert pushed.touser == OPENID and pushed.content
+        assert pushed.touser == OPENID
+        assert pushed.content and "系统暂时繁忙" not in pushed.content
         time.sleep(0.5)
         assert len(wechat_api.sent) == 1
+        assert fake_openai.request_count > warm_calls
+        # The next message, with the model answering at once again, is a passive reply.
+        fake_openai._steps.clear()
+        follow = sim.send(sim.text(OPENID, "我的电话是13812345678"))
+        assert follow.reply
     runtime.wechat.close()
+
+
+def _warm(runtime: Runtime) -> None:
+    """Load the offline engine's models first: a cold start is slower than WeChat's five seconds."""
+    from bot.models import Turn
+
+    runtime.dialog.handle(Turn(session_id="warm-up", text="我要投诉，朝阳区望京街道楼下烧烤店太吵", channel="web"))
 
 
 def _awaiting(runtime: Runtime, session_id: str) -> str | None:

@@ -1,0 +1,68 @@
+"""The taxonomy is data: validated at load, editable by admins, a bad edit refused with a reason."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.errors import InvalidConfig
+from bot.taxonomy import LEVEL1_NAMES, SHIPPED_PATH, load_taxonomy, parse_taxonomy, save_override
+from bot.triage.examples import load_examples
+
+
+def _shipped() -> dict:
+    return yaml.safe_load(SHIPPED_PATH.read_text(encoding="utf-8"))
+
+
+def test_shipped_taxonomy_has_exactly_the_contract_first_level() -> None:
+    tax = load_taxonomy()
+    assert [c.name for c in tax.categories] == list(LEVEL1_NAMES)
+    assert all(len(c.children) >= 2 for c in tax.categories)
+    assert {i.id for i in tax.intents} == {"consult", "help", "complaint", "report", "suggestion", "praise",
+                                           "status_query", "emergency", "other"}
+    assert {u.id for u in tax.urgency} == {"emergency", "urgent", "normal"}
+
+
+def test_department_fills_in_the_district() -> None:
+    tax = load_taxonomy()
+    assert tax.department("劳动和社会保障", "工资拖欠", district="海淀区") == "海淀区人力资源和社会保障局"
+
+
+def test_every_example_label_exists_in_the_taxonomy() -> None:
+    examples = load_examples(load_taxonomy())
+    assert len(examples) >= 300
+    per_class = {name: sum(e.level1 == name for e in examples) for name in LEVEL1_NAMES}
+    assert min(per_class.values()) >= 5
+
+
+@pytest.mark.parametrize(("edit", "reason"), [
+    (lambda d: d["categories"].pop(0), "缺少一级分类"),
+    (lambda d: d["categories"][0].update(name="城市管理"), "不认识"),
+    (lambda d: d["categories"][1]["children"].append(copy.deepcopy(d["categories"][1]["children"][0])), "重复"),
+    (lambda d: d["intents"].pop(), "诉求类型"),
+    (lambda d: d["categories"][2]["children"][0]["keywords"].append(" "), "空关键词"),
+    (lambda d: d["categories"][3].update(department="{city}教委"), "模板"),
+    (lambda d: d["categories"][4].update(children=[]), "没有二级分类"),
+])
+def test_bad_edit_is_refused_with_a_reason(tmp_path: Path, edit, reason: str) -> None:  # noqa: ANN001
+    data = _shipped()
+    edit(data)
+    with pytest.raises(InvalidConfig, match=reason):
+        save_override(tmp_path, data)
+    assert not (tmp_path / "taxonomy.yaml").exists()
+    assert load_taxonomy(tmp_path).categories[0].name == "城乡建设"
+
+
+def test_good_edit_becomes_the_override(tmp_path: Path) -> None:
+    data = _shipped()
+    data["categories"][0]["children"].insert(0, {"name": "楼道堆物", "keywords": ["楼道堆物"]})
+    save_override(tmp_path, data)
+    assert "楼道堆物" in load_taxonomy(tmp_path).level2_names("城乡建设")
+
+
+def test_not_an_object_is_refused() -> None:
+    with pytest.raises(InvalidConfig):
+        parse_taxonomy(["城乡建设"])
