@@ -15,10 +15,10 @@ from bot.errors import BadInput, NotFound
 from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
-from connectors.web.routes import chat, dispatch_admin, dispatch_callback, health, tickets, unit
+from connectors.web.routes import admin_kb, chat, dispatch_admin, dispatch_callback, health, tickets, unit
 from connectors.wechat import router as wechat
 
-ROUTERS = [health.router, chat.router, tickets.router, wechat.router,
+ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
            unit.router, dispatch_admin.router, dispatch_callback.router]
 
 

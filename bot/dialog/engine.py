@@ -69,14 +69,16 @@ class Dialog:
         now = (turn.received_at or utcnow()).astimezone(render.BEIJING)
         with session_scope(self.db_url) as db:
             chat = db.get(ChatSession, turn.session_id)
+            state = SessionState.load(chat.state if chat is not None else {})
+            # The turn runs before this transaction writes anything: SQLite has one writer, and the
+            # answerer records unanswered questions in a transaction of its own.
+            reply = self._turn(db, turn, text, now, state)
             if chat is None:
                 chat = ChatSession(session_id=turn.session_id, channel=turn.channel, state={})
                 db.add(chat)
                 db.flush()  # the messages below reference the session row
-            state = SessionState.load(chat.state)
             if text:
                 db.add(ChatMessage(session_id=turn.session_id, role="citizen", text=text[:self.max_message_chars]))
-            reply = self._turn(db, turn, text, now, state)
             chat.state = state.dump()
             db.add(ChatMessage(session_id=turn.session_id, role="bot", text=reply.reply, intent=reply.intent))
         return reply

@@ -13,6 +13,11 @@ _EMOTION = re.compile(
     r"强烈|严正|痛心|寒心|愤怒|气愤|无奈|可恶|恶心|垃圾东西)"
 )
 _QUESTION = re.compile(r"(^(请问|咨询|想问|问一下)|[吗呢][？?]?$|[？?]$)")
+# Who is calling and how to reach them is not part of what happened; the summary leaves it out.
+_CONTACT_CLAUSE = re.compile(
+    r"[，,]?\s*((我的|本人)?(联系)?(电话|手机|手机号|联系方式|座机)(号码)?(是|为)?[:：]?\s*[\d\-\s]{7,}|"
+    r"(我叫|我姓|本人姓|联系人[:：]?)[\u4e00-\u9fa5]{1,3}(先生|女士)?)"
+)
 _PUNCT_RUN = re.compile(r"[！!？?]{1,}|[。.]{2,}|…+|~+")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
 _NEGATIVE = re.compile(r"(投诉|不满|气愤|愤怒|无奈|受不了|太差|恶劣|扰民|拖欠|欺骗|被骗|坑|失望|寒心|忍无可忍|严重|没人管|不作为|乱)")
@@ -43,6 +48,7 @@ def neutral_summary(text: str, *, title: str | None = None, limit: int = 60) -> 
     sentence = _EMOJI.sub("", candidates[0])
     sentence = _EMOTION.sub("", sentence)
     sentence = _PUNCT_RUN.sub("", sentence)
+    sentence = _CONTACT_CLAUSE.sub("", sentence)
     sentence = mask(sentence).strip("，,。；; ")
     if len(sentence) > limit:
         sentence = sentence[:limit].rstrip("，,、；; ") + "等问题"

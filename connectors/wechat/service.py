@@ -266,12 +266,14 @@ class WeChatChannel:
         try:
             # One citizen's messages run one at a time, in arrival order, like a conversation.
             with self._session_lock(inbound.openid):
+                began = time.monotonic()
                 reply = self._handle_turn(inbound.turn)
+                took = time.monotonic() - began
         except Exception:
             log.exception("wechat turn failed for %s (%s)", inbound.dedup_key, inbound.kind)
             return FALLBACK_REPLY
-        log.info("wechat %s -> intent=%s awaiting=%s: %s", inbound.kind, reply.intent, reply.awaiting,
-                 mask(reply.reply[:80]))
+        log.info("wechat %s -> intent=%s awaiting=%s in %.0f ms: %s", inbound.kind, reply.intent, reply.awaiting,
+                 took * 1000, mask(reply.reply[:80]))
         return reply.reply or FALLBACK_REPLY
 
     @contextmanager

@@ -1,0 +1,127 @@
+"""Admin API for the policy knowledge base: documents, hit testing, unanswered questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, UploadFile, status
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from bot.answer import grounding
+from bot.answer.question import parse
+from bot.answer.types import RetrievedChunk
+from bot.errors import FileTooLarge
+from bot.store.tables import AuditEntry, UnansweredQuestion
+from connectors.web.deps import AdminDep, DbDep, RuntimeDep
+
+router = APIRouter(prefix="/api/admin", tags=["admin: knowledge base"])
+
+
+class DocumentOut(BaseModel):
+    """A document as admins see it."""
+
+    doc_id: str
+    title: str
+    file_type: str
+    version: int
+    content_hash: str
+    chunk_count: int
+    updated_at: datetime
+
+
+class HitTestRequest(BaseModel):
+    """A query to try against the base."""
+
+    query: str = Field(min_length=1, max_length=2000)
+    top_k: int = Field(8, ge=1, le=50)
+
+
+class HitTestResponse(BaseModel):
+    """Ranked chunks with their scores, and whether the bot would answer."""
+
+    grounded: bool
+    reason: str
+    chunks: list[RetrievedChunk]
+
+
+@router.get("/documents", response_model=list[DocumentOut])
+def list_documents(runtime: RuntimeDep, _admin: AdminDep) -> list[Any]:
+    """Every document with its version, hash and chunk count."""
+    return runtime.knowledge_base.documents()
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    """Read an upload, refusing it as soon as it passes the size limit (never buffer a huge file)."""
+    data = bytearray()
+    while chunk := await upload.read(1024 * 1024):
+        data.extend(chunk)
+        if len(data) > limit:
+            raise FileTooLarge(f"{upload.filename}: 文件超过上限 {limit} 字节")
+    return bytes(data)
+
+
+@router.post("/documents", status_code=status.HTTP_201_CREATED)
+async def upload_document(file: UploadFile, runtime: RuntimeDep, db: DbDep, admin: AdminDep) -> dict[str, Any]:
+    """Add a document, or replace the one with the same file name."""
+    return await _ingest(file, Path(file.filename or "").name, runtime, db, admin.name)
+
+
+@router.put("/documents/{doc_id}")
+async def replace_document(doc_id: str, file: UploadFile, runtime: RuntimeDep, db: DbDep,
+                           admin: AdminDep) -> dict[str, Any]:
+    """Replace a document's content; the uploaded file keeps the document's id."""
+    if doc_id not in {d.doc_id for d in runtime.knowledge_base.documents()}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"文档不存在：{doc_id}")
+    return await _ingest(file, doc_id + Path(file.filename or "").suffix, runtime, db, admin.name)
+
+
+async def _ingest(file: UploadFile, name: str, runtime, db, actor: str) -> dict[str, Any]:  # noqa: ANN001
+    if not name or name.startswith("."):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "缺少有效的文件名")
+    try:
+        data = await _read_limited(file, runtime.settings.max_upload_bytes)
+    except FileTooLarge as exc:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from exc
+    result = runtime.knowledge_base.ingest_upload(name, data)
+    db.add(AuditEntry(actor=actor, action=f"kb.{result.outcome}", target=result.doc_id,
+                      detail={"file": name, "chunks": result.chunks}))
+    return {"doc_id": result.doc_id, "outcome": result.outcome, "chunks": result.chunks,
+            "embedded": result.embedded}
+
+
+@router.delete("/documents/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_document(doc_id: str, runtime: RuntimeDep, db: DbDep, admin: AdminDep) -> None:
+    """Remove a document and its chunks."""
+    runtime.knowledge_base.delete(doc_id)
+    db.add(AuditEntry(actor=admin.name, action="kb.deleted", target=doc_id))
+
+
+@router.post("/hit-test", response_model=HitTestResponse)
+def hit_test(body: HitTestRequest, runtime: RuntimeDep, _admin: AdminDep) -> HitTestResponse:
+    """Ranked chunks with their fused, dense and BM25 scores, and the grounding decision."""
+    kb = runtime.knowledge_base
+    chunks = kb.search(body.query, top_k=body.top_k)
+    decision = grounding.decide(parse(body.query), chunks, weight=kb.term_weight)
+    return HitTestResponse(grounded=decision.supported, reason=decision.reason, chunks=chunks)
+
+
+@router.get("/unanswered")
+def unanswered(db: DbDep, _admin: AdminDep, limit: int = 50) -> list[dict[str, Any]]:
+    """Questions the base could not answer, grouped by topic, most asked first."""
+    groups = db.execute(
+        select(UnansweredQuestion.topic_key, func.count().label("count"),
+               func.max(UnansweredQuestion.created_at).label("last_asked"))
+        .group_by(UnansweredQuestion.topic_key)
+        .order_by(func.count().desc(), func.max(UnansweredQuestion.created_at).desc())
+        .limit(limit)
+    ).all()
+    out = []
+    for topic, count, last in groups:
+        examples = db.scalars(select(UnansweredQuestion.question).where(UnansweredQuestion.topic_key == topic)
+                              .order_by(UnansweredQuestion.id.desc()).limit(3)).all()
+        out.append({"topic": topic, "count": count, "last_asked": last.isoformat() if last else None,
+                    "examples": list(examples)})
+    return out
