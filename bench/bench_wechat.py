@@ -71,8 +71,10 @@ class Citizen:
 
     _ids = itertools.count(int(time.time()) * 1000)
 
-    def __init__(self, index: int, base_url: str) -> None:
+    def __init__(self, index: int, base_url: str, fake: FakeWeChatApi) -> None:
         self.openid = f"oBench{index:06d}" + "x" * 16
+        self.fake = fake
+        self.pushed = 0
         self.http = httpx.Client(base_url=base_url, timeout=30.0)
         self.crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
         self._event_time = 0
@@ -98,6 +100,14 @@ class Citizen:
         elif kind == "image":
             msg |= {"MsgType": "image", "PicUrl": payload, "MediaId": "bench-media"}
         return base | msg
+
+    def await_push(self, started: float, timeout: float = 60.0) -> float | None:
+        """After "success", wait for the pushed reply as the citizen would; seconds since posting, or None."""
+        texts = self.fake.wait_for_texts(self.openid, self.pushed + 1, timeout=timeout)
+        if len(texts) <= self.pushed:
+            return None
+        self.pushed = len(texts)
+        return time.perf_counter() - started
 
     def post(self, fields: dict[str, str]) -> tuple[float, str]:
         """Post one delivery; returns (seconds, 'passive' | 'success' | 'error:<status>')."""
@@ -181,7 +191,8 @@ def _summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-def run(*, users: int, rounds: int, retry_rate: float, out: Path | None) -> dict[str, Any]:
+def run(*, users: int, rounds: int, retry_rate: float, think: tuple[float, float],
+        out: Path | None) -> dict[str, Any]:
     """Run the benchmark; returns (and writes) the results."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-wechat-"))
     fake = FakeWeChatApi()
@@ -198,7 +209,8 @@ def run(*, users: int, rounds: int, retry_rate: float, out: Path | None) -> dict
         port = _free_port()
         server = _start_server(env, port, workdir / "server.log")
         try:
-            results = _load(f"http://127.0.0.1:{port}", users=users, rounds=rounds, retry_rate=retry_rate)
+            results = _load(f"http://127.0.0.1:{port}", fake, users=users, rounds=rounds,
+                            retry_rate=retry_rate, think=think)
         finally:
             server.terminate()
             try:
@@ -215,30 +227,45 @@ def run(*, users: int, rounds: int, retry_rate: float, out: Path | None) -> dict
     return results
 
 
-def _load(base_url: str, *, users: int, rounds: int, retry_rate: float) -> dict[str, Any]:
+def _load(base_url: str, fake: FakeWeChatApi, *, users: int, rounds: int, retry_rate: float,
+          think: tuple[float, float]) -> dict[str, Any]:
     rng = random.Random(12345)
-    citizens = [Citizen(i, base_url) for i in range(users)]
-    # Warm up: first requests load models and caches; they are not what a citizen usually sees.
+    citizens = [Citizen(i, base_url, fake) for i in range(users)]
+    # Warm up: the first turns load models and caches; a citizen meets them only after a restart.
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda c: c.post(c.fields("text", "你好")), citizens[:4]))
+        warm = list(pool.map(lambda c: c.post(c.fields("text", "你好")), citizens[:4]))
+    for citizen, (_, outcome) in zip(citizens, warm, strict=False):
+        if outcome == "success":
+            citizen.await_push(time.perf_counter())
     samples: list[tuple[float, str, bool]] = []
+    push_waits: list[float] = []
+    lost: list[int] = []
     lock = threading.Lock()
     start = threading.Barrier(users)
 
     def citizen_run(index: int) -> None:
         citizen = citizens[index]
         script = SCRIPTS[index % len(SCRIPTS)]
+        local = random.Random(index)
         start.wait()
+        time.sleep(local.uniform(0, think[1]))  # citizens do not all press "send" in the same millisecond
         for _ in range(rounds):
             for kind, payload in script:
                 fields = citizen.fields(kind, payload)
+                started = time.perf_counter()
                 elapsed, outcome = citizen.post(fields)
                 with lock:
                     samples.append((elapsed, outcome, False))
                 if rng.random() < retry_rate:  # WeChat delivering the same message again
-                    elapsed, outcome = citizen.post(fields)
+                    elapsed, again = citizen.post(fields)
                     with lock:
-                        samples.append((elapsed, outcome, True))
+                        samples.append((elapsed, again, True))
+                if outcome == "success" and not (kind == "event" and payload[0] == "unsubscribe"):
+                    # The citizen reads the pushed reply before typing the next message.
+                    waited = citizen.await_push(started)
+                    with lock:
+                        (push_waits.append(waited) if waited is not None else lost.append(1))
+                time.sleep(local.uniform(*think))
 
     wall = time.perf_counter()
     with ThreadPoolExecutor(users) as pool:
@@ -256,6 +283,7 @@ def _load(base_url: str, *, users: int, rounds: int, retry_rate: float) -> dict[
     return {
         "benchmark": "wechat webhook response time",
         "users": users,
+        "think_time_s": list(think),
         "requests": len(samples),
         "retries": sum(1 for *_, r in samples if r),
         "wall_s": round(wall, 2),
@@ -263,9 +291,11 @@ def _load(base_url: str, *, users: int, rounds: int, retry_rate: float) -> dict[
         "outcomes": outcomes,
         "overall": overall,
         "passive": passive_summary,
+        "pushed_reply_after_s": _summary(push_waits),
+        "pushed_replies_missing": len(lost),
         "limits": {"passive_p99_s": PASSIVE_P99_LIMIT_S, "max_s": HARD_LIMIT_S},
         "pass": (passive_summary["p99_s"] < PASSIVE_P99_LIMIT_S and overall["max_s"] <= HARD_LIMIT_S
-                 and not any(k.startswith("error") for k in outcomes)),
+                 and not lost and not any(k.startswith("error") for k in outcomes)),
     }
 
 
@@ -276,9 +306,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2, help="times each citizen plays their script")
     parser.add_argument("--retry-rate", type=float, default=0.1, help="share of messages WeChat delivers twice")
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
+                        help="seconds a citizen takes to read a reply and type the next message")
     args = parser.parse_args()
-    results = run(users=args.users, rounds=args.rounds, retry_rate=args.retry_rate, out=args.out)
-    sys.stdout.write(json.dumps({k: results[k] for k in ("requests", "outcomes", "overall", "passive", "pass")},
+    results = run(users=args.users, rounds=args.rounds, retry_rate=args.retry_rate, think=tuple(args.think),
+                  out=args.out)
+    keys = ("requests", "wall_s", "outcomes", "overall", "passive", "pushed_reply_after_s", "pass")
+    sys.stdout.write(json.dumps({k: results[k] for k in keys},
                                 ensure_ascii=False, indent=2) + "\n")
     sys.exit(0 if results["pass"] else 1)
 

@@ -22,8 +22,12 @@ CUES: dict[str, tuple[str, ...]] = {
     "online": ("网上办理", "网上预约", "办理平台", "快递", "在线", "网上", "平台", "小程序", "APP"),
     "eligibility": ("受理条件", "申请条件", "办理条件", "适用对象", "服务对象", "条件", "符合", "对象"),
     "procedure": ("办理流程", "办理程序", "办理步骤", "流程", "步骤", "程序", "办理方式"),
+    "when": ("时间", "日期", "期间", "月", "日"),
 }
+# Kinds whose answer is a list when the document gives the fact a section of its own.
+LISTED_KINDS = ("materials", "procedure", "when")
 LEADS: dict[str, str] = {
+    "when": "的时间安排",
     "phone": "的咨询电话", "materials": "需要准备的材料", "time": "的办理时限", "fee": "的收费情况",
     "location": "的办理地点", "dept": "的负责单位", "online": "的办理方式", "eligibility": "的办理条件",
     "procedure": "的办理流程",
@@ -75,14 +79,13 @@ def _by_cue(question: Question, lines: list[Line]) -> list[Line]:
     cues = CUES[question.kind]
 
     def strength(line: Line) -> float:
+        # 3: the line is labelled with the cue ("办理地点：…"); 2: it sits under a heading naming it;
+        # 1: it mentions it. Earlier cues win ties within a level.
         for rank, cue in enumerate(cues):
             head = line.text.split("：", 1)[0] if "：" in line.text[:12] else ""
-            if cue in head:
-                return 3.0 - rank * 0.05
-            if cue in line.heading:
-                return 2.0 - rank * 0.05
-            if cue in line.text:
-                return 1.0 - rank * 0.05
+            for level, where in ((3, head), (2, line.heading), (1, line.text)):
+                if cue in where:
+                    return level - rank * 0.01
         return 0.0
 
     scored = [(strength(line), i, line) for i, line in enumerate(lines)]
@@ -92,14 +95,13 @@ def _by_cue(question: Question, lines: list[Line]) -> list[Line]:
     if not scored:
         return []
     best_strength = max(s for s, _, _ in scored)
-    best = [x for x in scored if x[0] == best_strength]
-    first = min(best, key=lambda x: x[1])
-    if question.kind in ("materials", "procedure") and first[0] >= 2.0 and first[0] < 3.0:
+    first = min((x for x in scored if x[0] == best_strength), key=lambda x: x[1])
+    if question.kind in LISTED_KINDS and int(first[0] + 0.5) == 2:
         # A section of its own ("## 办理材料"): take its list, in order.
-        return [line for s, _, line in scored if line.heading == first[2].heading][:10] or [first[2]]
+        return [line for _, _, line in scored if line.heading == first[2].heading][:10]
     if question.kind == "time":
         # The promised limit first, the statutory one beside it when the document labels both.
-        labelled = [line for _, _, line in sorted((x for x in scored if x[0] >= 2.5), key=lambda x: -x[0])]
+        labelled = [line for _, _, line in sorted((x for x in scored if x[0] > 2.5), key=lambda x: -x[0])]
         return labelled[:2] or [first[2]]
     return [first[2]]
 

@@ -32,14 +32,16 @@ PUSHED = "pushed"
 FAILED = "failed"
 
 
-# SQLite lets one writer in at a time and makes the others sleep-poll (up to 100 ms a nap), which
-# shows up as tail latency under many concurrent messages. Queueing our own writes on a lock hands
-# the write slot over at once instead; other processes still wait in SQLite's busy handler.
+# SQLite lets one writer in at a time and makes the others sleep-poll (naps of up to 100 ms), which
+# under many concurrent messages turns into seconds of tail latency. The dialogue holds SQLite's
+# write lock for most of its turn, so this process queues its turns and our own writes on one lock
+# instead: the write slot is handed over at once. Other processes still meet SQLite's busy handler.
 _sqlite_writes = threading.Lock()
 
 
 @contextmanager
-def _writing(db_url: str) -> Iterator[None]:
+def writing(db_url: str) -> Iterator[None]:
+    """Hold the process's SQLite write slot (no-op on other databases, which lock rows, not files)."""
     if db_url.startswith("sqlite"):
         with _sqlite_writes:
             yield
@@ -58,7 +60,7 @@ class Claim:
 def claim(db_url: str, *, key: str, openid: str, msg_type: str) -> bool:
     """Insert the message's claim; False when another delivery of the same message got there first."""
     try:
-        with _writing(db_url), session_scope(db_url) as db:
+        with writing(db_url), session_scope(db_url) as db:
             db.add(WeChatInbound(dedup_key=key, openid=openid, msg_type=msg_type[:40], state=PROCESSING))
     except IntegrityError:
         return False
@@ -77,7 +79,7 @@ def transition(db_url: str, key: str, *, from_states: Iterable[str], to_state: s
     values: dict[str, object] = {"state": to_state, "updated_at": utcnow()}
     if reply is not None:
         values["reply"] = reply
-    with _writing(db_url), session_scope(db_url) as db:
+    with writing(db_url), session_scope(db_url) as db:
         result: CursorResult[Any] = db.execute(  # type: ignore[assignment]
             update(WeChatInbound)
             .where(WeChatInbound.dedup_key == key, WeChatInbound.state.in_(list(from_states)))
@@ -88,7 +90,7 @@ def transition(db_url: str, key: str, *, from_states: Iterable[str], to_state: s
 
 def prune_claims(db_url: str, *, older_than: timedelta) -> int:
     """Forget claims older than WeChat could still retry (it gives up after about 15 s)."""
-    with _writing(db_url), session_scope(db_url) as db:
+    with writing(db_url), session_scope(db_url) as db:
         result: CursorResult[Any] = db.execute(  # type: ignore[assignment]
             delete(WeChatInbound).where(WeChatInbound.created_at < utcnow() - older_than))
         return result.rowcount or 0
@@ -105,7 +107,7 @@ def record_follower(db_url: str, *, openid: str, at: datetime | None, subscribed
             (WeChatFollower.last_inbound_at < at, at), else_=WeChatFollower.last_inbound_at)
     if subscribed is not None:
         changes["subscribed"] = subscribed
-    with _writing(db_url), session_scope(db_url) as db:
+    with writing(db_url), session_scope(db_url) as db:
         dialect = db.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
             insert = sqlite_insert if dialect == "sqlite" else pg_insert

@@ -96,6 +96,16 @@ class FakeWeChatApi:
                     return matching
                 self._cond.wait(timeout=max(0.0, deadline - time.monotonic()))
 
+    def wait_for_texts(self, openid: str, count: int, *, timeout: float = 10.0) -> list[str]:
+        """Block until `openid` got at least `count` customer-service texts; return them."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                texts = [s.content for s in self.sent if s.endpoint == "custom" and s.touser == openid]
+                if len(texts) >= count or time.monotonic() >= deadline:
+                    return texts
+                self._cond.wait(timeout=max(0.0, deadline - time.monotonic()))
+
     def texts(self, openid: str | None = None) -> list[str]:
         """Contents of accepted customer-service texts, optionally to one openid."""
         with self._cond:
