@@ -232,8 +232,10 @@ def _load(base_url: str, fake: FakeWeChatApi, *, users: int, rounds: int, retry_
     rng = random.Random(12345)
     citizens = [Citizen(i, base_url, fake) for i in range(users)]
     # Warm up: the first turns load models and caches; a citizen meets them only after a restart.
-    with ThreadPoolExecutor(4) as pool:
-        warm = list(pool.map(lambda c: c.post(c.fields("text", "你好")), citizens[:4]))
+    warm_up = ["你好", "居住证怎么办理？", "我要投诉，朝阳区望京街道楼下烧烤店太吵", "查询进度"]
+    with ThreadPoolExecutor(len(warm_up)) as pool:
+        warm = list(pool.map(lambda pair: pair[0].post(pair[0].fields("text", pair[1])),
+                             zip(citizens, warm_up, strict=False)))
     for citizen, (_, outcome) in zip(citizens, warm, strict=False):
         if outcome == "success":
             citizen.await_push(time.perf_counter())

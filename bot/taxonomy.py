@@ -86,7 +86,8 @@ class Taxonomy(BaseModel):
         sub = next((c for c in top.children if c.name == level2), None)
         if sub is not None and sub.department:
             template = sub.department
-        return template.format(district=district or "").replace("北京市北京市", "北京市") or None
+        # Without a district the department is still named, as the citizen's district's ("所在区").
+        return template.format(district=district or "所在区") or None
 
     def intent_label(self, intent: str) -> str:
         """The Chinese label of an intent id."""

@@ -15,11 +15,12 @@ from bot.errors import BadInput, NotFound
 from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
+from connectors.web import pages
 from connectors.web.routes import admin_kb, chat, dispatch_admin, dispatch_callback, health, taxonomy, tickets, unit
 from connectors.wechat import router as wechat
 
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
-           unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router]
+           unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router]
 
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None) -> FastAPI:

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidConfig
 
+LONG_MESSAGE = 200
+OPENING = 60
 SHIPPED_PATH = Path(__file__).resolve().parent.parent / "resources" / "emergency_keywords.yaml"
 
 
@@ -56,10 +58,14 @@ class EmergencyDetector:
 
     def detect(self, text: str) -> EmergencyHit | None:
         """The first emergency the text describes as happening now, else None."""
-        for clause in re.split(r"[。！？!?；;\n]", text):
+        # Nobody in a fire writes a long letter: deep inside a long message a hit counts only with "正在/现在".
+        long_message = len(text) >= LONG_MESSAGE
+        offset = 0
+        for clause in re.split(r"(?<=[。！？!?；;\n])", text):
             hit = self._clause(clause)
-            if hit:
+            if hit and (not long_message or offset < OPENING or _urgent_now(clause)):
                 return hit
+            offset += len(clause)
         return None
 
     def _clause(self, clause: str) -> EmergencyHit | None:

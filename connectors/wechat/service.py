@@ -265,7 +265,7 @@ class WeChatChannel:
             return inbound.reply
         try:
             # One citizen's messages run one at a time, in arrival order, like a conversation.
-            with self._session_lock(inbound.openid), store.writing(self.db_url):
+            with self._session_lock(inbound.openid), store.writing(self.db_url, short=False):
                 began = time.monotonic()
                 reply = self._handle_turn(inbound.turn)
                 took = time.monotonic() - began

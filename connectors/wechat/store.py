@@ -8,6 +8,7 @@ State changes are conditional UPDATEs, so exactly one path (passive reply or pus
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,18 +33,52 @@ PUSHED = "pushed"
 FAILED = "failed"
 
 
+class _WriteSlot:
+    """One writer at a time, handed over in order; short writes go ahead of whole dialogue turns."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._short: deque[threading.Event] = deque()
+        self._long: deque[threading.Event] = deque()
+
+    @contextmanager
+    def hold(self, *, short: bool) -> Iterator[None]:
+        with self._mutex:
+            turn: threading.Event | None = None
+            if self._held:
+                turn = threading.Event()
+                (self._short if short else self._long).append(turn)
+            else:
+                self._held = True
+        if turn is not None:
+            turn.wait()  # the releasing holder hands the slot straight to us
+        try:
+            yield
+        finally:
+            with self._mutex:
+                if self._short:
+                    self._short.popleft().set()
+                elif self._long:
+                    self._long.popleft().set()
+                else:
+                    self._held = False
+
+
 # SQLite lets one writer in at a time and makes the others sleep-poll (naps of up to 100 ms), which
 # under many concurrent messages turns into seconds of tail latency. The dialogue holds SQLite's
-# write lock for most of its turn, so this process queues its turns and our own writes on one lock
-# instead: the write slot is handed over at once. Other processes still meet SQLite's busy handler.
-_sqlite_writes = threading.Lock()
+# write lock for most of its turn, so this process queues its turns and our own writes on one slot
+# instead: it is handed over at once, in order, and a claim or a reply's state change (a few ms,
+# and on the path to an answer) goes ahead of the next turn. Other processes still meet SQLite's
+# busy handler; PostgreSQL locks rows, not the file, and needs none of this.
+_sqlite_slot = _WriteSlot()
 
 
 @contextmanager
-def writing(db_url: str) -> Iterator[None]:
-    """Hold the process's SQLite write slot (no-op on other databases, which lock rows, not files)."""
+def writing(db_url: str, *, short: bool = True) -> Iterator[None]:
+    """Hold this process's SQLite write slot (`short=False` for a whole dialogue turn)."""
     if db_url.startswith("sqlite"):
-        with _sqlite_writes:
+        with _sqlite_slot.hold(short=short):
             yield
     else:
         yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
@@ -13,7 +14,8 @@ class Progress:
 
     def __init__(self, *, total: int, label: str, enabled: bool) -> None:
         self._bar = (
-            RichProgress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            RichProgress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                         console=Console(stderr=True))
             if enabled and total
             else None
         )

@@ -23,7 +23,7 @@ def chat(body: ChatRequest, runtime: RuntimeDep) -> Reply:
     """Answer, ask for a missing fact, read back a ticket, or submit it."""
     text = body.text.strip()
     if not text:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "消息内容为空，请输入您要咨询或反映的问题。")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "消息内容为空，请输入您要咨询或反映的问题。")
     limit = runtime.settings.max_message_chars
     if len(text) > limit:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,

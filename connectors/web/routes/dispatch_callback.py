@@ -50,7 +50,7 @@ async def status_callback(request: Request, runtime: RuntimeDep) -> dict[str, An
     try:
         cb = StatusCallback.model_validate(json.loads(body))
     except (ValueError, ValidationError) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"回调内容不正确：{exc}") from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"回调内容不正确：{exc}") from exc
     try:
         with session_scope(runtime.db_url) as db:
             row = None

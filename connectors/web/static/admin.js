@@ -1,0 +1,135 @@
+// The admin desk: knowledge-base documents, hit testing, unanswered questions, dead letters.
+"use strict";
+
+(() => {
+  const { el, staffApi: api, errorText, fmtTime, say } = Hotline;
+  const $ = (id) => document.getElementById(id);
+  const OUTCOMES = { added: "已新增", updated: "已更新（新版本）", unchanged: "内容未变化，无需更新" };
+
+  // --- documents ---
+  async function loadDocuments() {
+    const res = await api("GET", "/api/admin/documents");
+    const body = $("docs-body");
+    if (!res.ok) {
+      body.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "error" }, errorText(res))));
+      return;
+    }
+    $("doc-count").textContent = `${res.data.length} 篇`;
+    if (!res.data.length) {
+      body.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "empty" }, "知识库还没有文档，请上传。")));
+      return;
+    }
+    body.replaceChildren(...res.data.map((d) => el("tr", { dataset: { docId: d.doc_id } },
+      el("td", {}, el("code", {}, d.doc_id)),
+      el("td", {}, d.title),
+      el("td", { class: "num" }, `v${d.version}`),
+      el("td", { class: "num" }, d.chunk_count),
+      el("td", {}, el("code", { title: d.content_hash }, (d.content_hash || "").slice(0, 12))),
+      el("td", { class: "small" }, fmtTime(d.updated_at)),
+      el("td", {}, el("button", { type: "button", class: "danger small", onclick: () => deleteDocument(d) }, "删除")))));
+  }
+
+  async function deleteDocument(doc) {
+    if (!window.confirm(`确定删除文档“${doc.title}”（${doc.doc_id}）吗？删除后机器人将不再引用它。`)) return;
+    const res = await api("DELETE", `/api/admin/documents/${encodeURIComponent(doc.doc_id)}`);
+    if (res.ok) say($("docs-flash"), `已删除 ${doc.doc_id}`, "ok");
+    else say($("docs-flash"), errorText(res), "error");
+    loadDocuments();
+  }
+
+  $("upload-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = $("upload-file").files[0];
+    if (!file) return say($("docs-flash"), "请选择要上传的文件。", "error");
+    const button = event.target.querySelector("button");
+    button.disabled = true;
+    say($("docs-flash"), `正在上传并解析 ${file.name}…`, "");
+    const data = new FormData();
+    data.append("file", file);
+    const res = await api("POST", "/api/admin/documents", data);
+    button.disabled = false;
+    if (res.ok) {
+      const r = res.data;
+      say($("docs-flash"), `${r.doc_id}：${OUTCOMES[r.outcome] || r.outcome}，共 ${r.chunks} 个分块。`, "ok");
+      event.target.reset();
+    } else {
+      say($("docs-flash"), errorText(res), "error");
+    }
+    loadDocuments();
+  });
+
+  // --- hit test ---
+  function score(label, value) {
+    return value === null || value === undefined ? null : `${label} ${Number(value).toFixed(3)}`;
+  }
+
+  $("hit-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const out = $("hit-result");
+    const query = $("hit-query").value.trim();
+    if (!query) return;
+    const topK = Math.min(50, Math.max(1, parseInt($("hit-topk").value, 10) || 5));
+    out.replaceChildren(el("p", { class: "muted" }, "正在检索…"));
+    const res = await api("POST", "/api/admin/hit-test", { query, top_k: topK });
+    if (!res.ok) return out.replaceChildren(el("p", { class: "error" }, errorText(res)));
+    const r = res.data;
+    const verdict = el("p", { class: "verdict" },
+      el("span", { class: r.grounded ? "badge ok" : "badge danger" }, r.grounded ? "可以作答" : "不足以作答"),
+      el("span", { class: "muted small" }, r.reason));
+    const hits = r.chunks.map((c, i) => el("li", { class: "hit" },
+      el("div", { class: "hit-head" },
+        el("span", {}, `${i + 1}. 《${c.title}》`, el("code", { class: "cite-id" }, c.doc_id)),
+        el("span", { class: "scores" }, [score("综合", c.score), score("向量", c.dense_score), score("BM25", c.bm25_score)]
+          .filter(Boolean).join(" · "))),
+      (c.heading_path || []).length ? el("div", { class: "muted small" }, c.heading_path.join(" > ")) : null,
+      el("div", { class: "hit-text" }, c.text.length > 240 ? `${c.text.slice(0, 240)}…` : c.text)));
+    out.replaceChildren(verdict, hits.length ? el("ol", { class: "hits" }, hits) : el("p", { class: "empty" }, "没有命中任何分块。"));
+  });
+
+  // --- unanswered ---
+  async function loadUnanswered() {
+    const box = $("unanswered");
+    const res = await api("GET", "/api/admin/unanswered");
+    if (!res.ok) return box.replaceChildren(el("p", { class: "error" }, errorText(res)));
+    if (!res.data.length) return box.replaceChildren(el("p", { class: "empty" }, "暂无未能回答的问题。"));
+    box.replaceChildren(el("table", {},
+      el("thead", {}, el("tr", {}, el("th", {}, "主题"), el("th", {}, "次数"), el("th", {}, "最近提问"), el("th", {}, "问题示例"))),
+      el("tbody", {}, res.data.map((g) => el("tr", {},
+        el("td", {}, g.topic || "（未归类）"),
+        el("td", { class: "num" }, g.count),
+        el("td", { class: "small" }, fmtTime(g.last_asked)),
+        el("td", {}, el("ul", { class: "examples" }, (g.examples || []).map((q) => el("li", {}, q)))))))));
+  }
+
+  // --- dead letters ---
+  async function loadDeadLetters() {
+    const box = $("dead");
+    const res = await api("GET", "/api/admin/dead-letters");
+    if (!res.ok) return box.replaceChildren(el("p", { class: "error" }, errorText(res)));
+    $("dead-count").textContent = `${res.data.count} 条`;
+    if (!res.data.items.length) return box.replaceChildren(el("p", { class: "empty" }, "没有投递失败的消息。"));
+    box.replaceChildren(el("table", {},
+      el("thead", {}, el("tr", {}, ["编号", "类型", "工单号", "尝试次数", "最后错误", "更新时间", ""].map((h) => el("th", {}, h)))),
+      el("tbody", {}, res.data.items.map((d) => el("tr", {},
+        el("td", { class: "num" }, d.id),
+        el("td", {}, `${d.topic} / ${d.kind}`),
+        el("td", {}, d.ticket_no || ""),
+        el("td", { class: "num" }, d.attempts),
+        el("td", { class: "small" }, d.last_error || ""),
+        el("td", { class: "small" }, fmtTime(d.updated_at)),
+        el("td", {}, el("button", { type: "button", class: "small", onclick: () => retry(d) }, "重新投递")))))));
+  }
+
+  async function retry(item) {
+    const res = await api("POST", `/api/admin/dead-letters/${encodeURIComponent(item.id)}/retry`);
+    if (res.ok) say($("dead-flash"), `投递记录 ${item.id} 已重新排队`, "ok");
+    else say($("dead-flash"), errorText(res), "error");
+    loadDeadLetters();
+  }
+
+  $("unanswered-refresh").addEventListener("click", loadUnanswered);
+  $("dead-refresh").addEventListener("click", loadDeadLetters);
+  loadDocuments();
+  loadUnanswered();
+  loadDeadLetters();
+})();
