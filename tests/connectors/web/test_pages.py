@@ -15,8 +15,10 @@ import uvicorn
 
 from bot import auth
 from bot.store.db import session_scope
+from bot.tickets.service import submit_ticket
 from connectors.app import create_app
 from connectors.runtime import Runtime
+from tests.bot.dispatch.factories import make_ticket, open_session
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -198,3 +200,30 @@ def test_an_agent_may_not_open_the_admin_page(page, runtime: Runtime) -> None:
     response = page.goto("/admin")
     assert response is not None and response.status == 403
     expect(page.locator("h1")).to_have_text("无权访问")
+
+
+def test_a_unit_works_its_queue(page, runtime: Runtime) -> None:
+    _add_user(runtime, "haidian.cgzf", "unit", "unit-pass-1")
+    open_session(runtime.db_url, "s1")
+    with session_scope(runtime.db_url) as db:
+        ticket_no = submit_ticket(db, make_ticket(summary="楼下烧烤店凌晨还在营业，油烟噪音扰民", district="海淀区",
+                                                  street="学院路街道", raw="学院路20号院"), session_id="s1").ticket_no
+    while runtime.worker.run_once():  # deliver it to the built-in backend's queue
+        pass
+
+    _sign_in(page, "haidian.cgzf", "unit-pass-1")
+    page.wait_for_url("**/unit")
+    card = page.locator(f".ticket[data-ticket-no='{ticket_no}']")
+    flash = page.locator("#queue-flash")
+    expect(card).to_contain_text("已派发")
+    card.locator("button:text-is('详情')").click()
+    expect(card.locator(".detail")).to_contain_text("学院路20号院")
+
+    card.locator("button[data-action=accept]").click()
+    expect(flash).to_contain_text("已受理")
+    card.locator("button[data-action=resolve]").click()
+    expect(flash).to_contain_text("办理结果")  # resolving needs the result
+    card.locator("textarea").fill("已责令商户安装油烟净化设备并停止夜间经营")
+    card.locator("button[data-action=resolve]").click()
+    expect(flash).to_contain_text("已办结")
+    expect(card).to_have_count(0)  # a resolved ticket leaves the queue
