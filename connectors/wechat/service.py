@@ -88,6 +88,12 @@ class _Pending:
                 self._failed = True
                 self.decided.set()
 
+    @property
+    def abandoned(self) -> bool:
+        """True once the request has answered "success" without waiting any longer."""
+        with self._lock:
+            return self._abandoned
+
     def settle(self) -> Answer:
         """The answer, or "success" (and no later answer) when none came in time; raises on failure."""
         with self._lock:
@@ -224,12 +230,15 @@ class WeChatChannel:
                 return
             if claim.state == store.REPLIED:
                 # WeChat retries only when it did not get our answer, so giving it again is not a second answer.
-                pending.offer(Answer(claim.reply or None))
+                if not pending.offer(Answer(claim.reply or None)) and claim.reply:
+                    # This delivery already said "success" (it ran out of time), and the earlier passive
+                    # reply is what WeChat gave up on: the citizen only gets it by push.
+                    self._send(inbound, claim.reply, from_state=store.REPLIED)
                 return
             if claim.state != store.PROCESSING:
                 pending.offer(SUCCESS)
                 return
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or pending.abandoned:
                 # Out of time with the turn still running: this delivery says "success", so the owner must push.
                 pending.offer(SUCCESS)
                 if store.transition(self.db_url, inbound.dedup_key, from_states=[store.PROCESSING],
@@ -301,11 +310,15 @@ class WeChatChannel:
             log.warning("wechat push for %s dropped at shutdown", inbound.dedup_key)
 
     def _push(self, inbound: Inbound, future: Future[str | None], *, from_state: str = store.DEFERRED) -> None:
-        """Send a reply through the customer-service API, if nobody has yet."""
+        """Send a finished turn's reply through the customer-service API, if nobody has yet."""
         try:
             text = future.result()
         except Exception:  # _run never raises; this guards the pool itself
             text = FALLBACK_REPLY
+        self._send(inbound, text, from_state=from_state)
+
+    def _send(self, inbound: Inbound, text: str | None, *, from_state: str) -> None:
+        """Claim the push (from `from_state`) and send `text` in parts; record pushed or failed."""
         if not store.transition(self.db_url, inbound.dedup_key, from_states=[from_state],
                                 to_state=store.PUSHING, reply=text or ""):
             return

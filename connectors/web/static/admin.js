@@ -32,9 +32,9 @@
   async function deleteDocument(doc) {
     if (!window.confirm(`确定删除文档“${doc.title}”（${doc.doc_id}）吗？删除后机器人将不再引用它。`)) return;
     const res = await api("DELETE", `/api/admin/documents/${encodeURIComponent(doc.doc_id)}`);
+    await loadDocuments();
     if (res.ok) say($("docs-flash"), `已删除 ${doc.doc_id}`, "ok");
     else say($("docs-flash"), errorText(res), "error");
-    loadDocuments();
   }
 
   $("upload-form").addEventListener("submit", async (event) => {
@@ -48,6 +48,7 @@
     data.append("file", file);
     const res = await api("POST", "/api/admin/documents", data);
     button.disabled = false;
+    await loadDocuments();
     if (res.ok) {
       const r = res.data;
       say($("docs-flash"), `${r.doc_id}：${OUTCOMES[r.outcome] || r.outcome}，共 ${r.chunks} 个分块。`, "ok");
@@ -55,7 +56,6 @@
     } else {
       say($("docs-flash"), errorText(res), "error");
     }
-    loadDocuments();
   });
 
   // --- hit test ---
@@ -122,9 +122,9 @@
 
   async function retry(item) {
     const res = await api("POST", `/api/admin/dead-letters/${encodeURIComponent(item.id)}/retry`);
+    await loadDeadLetters();
     if (res.ok) say($("dead-flash"), `投递记录 ${item.id} 已重新排队`, "ok");
     else say($("dead-flash"), errorText(res), "error");
-    loadDeadLetters();
   }
 
   $("unanswered-refresh").addEventListener("click", loadUnanswered);

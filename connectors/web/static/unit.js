@@ -76,9 +76,10 @@
     }
     const res = await api("POST", `/api/unit/tickets/${encodeURIComponent(t.ticket_no)}/actions${unitParam("?")}`,
       { action, note: text || null });
+    // Reload first, so the message appears over a list that already shows the new state.
+    await loadQueue();
     if (res.ok) say($("queue-flash"), `工单 ${t.ticket_no}：${LABELS[action]}成功，当前状态 ${res.data.status_label}。`, "ok");
     else say($("queue-flash"), errorText(res), "error");
-    loadQueue();
   }
 
   function row(label, value) {

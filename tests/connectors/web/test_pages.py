@@ -37,6 +37,7 @@ expect = playwright_api.expect
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """The system's Chromium, headless, shared by the module (launching it is the slow part)."""
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -64,7 +65,8 @@ def server(runtime: Runtime) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, server: str) -> Iterator:
+def page(browser, server: str) -> Iterator:  # noqa: ANN001
+    """A fresh browser context (no cookies, empty localStorage) on the live server; page errors fail the test."""
     context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900}, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -153,6 +155,8 @@ def test_admin_signs_in_and_manages_the_knowledge_base(page, runtime: Runtime, s
     _add_user(runtime, "管理员甲", "admin", "admin-pass-1")
     response = page.goto("/admin")
     assert response is not None and page.url == f"{server}/login"
+    redirect = response.request.redirected_from
+    assert redirect is not None and redirect.response().status == 303
 
     _sign_in(page, "管理员甲", "admin-pass-1")
     page.wait_for_url("**/admin")
@@ -221,6 +225,7 @@ def test_a_unit_works_its_queue(page, runtime: Runtime) -> None:
 
     card.locator("button[data-action=accept]").click()
     expect(flash).to_contain_text("已受理")
+    expect(card.locator(".badge").first).to_have_text("已受理")
     card.locator("button[data-action=resolve]").click()
     expect(flash).to_contain_text("办理结果")  # resolving needs the result
     card.locator("textarea").fill("已责令商户安装油烟净化设备并停止夜间经营")

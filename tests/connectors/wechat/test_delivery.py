@@ -75,8 +75,9 @@ def test_retry_that_runs_out_of_time_hands_the_answer_to_a_push(make_harness) ->
         time.sleep(0.2)
         retry = other.sim.send(fields)
         assert retry.body == "success"
-        # The owner finished in its own budget, but its reply now goes out as a push, exactly once.
-        assert first.result().body == "success"
+        first.result()
+    # WeChat has given up on the first delivery once it retries, so whatever the owner answered,
+    # the reply reaches the citizen as a push, exactly once.
     [pushed] = owner.api.wait_for(1, timeout=5)
     assert pushed.content == "收到：跨进程重试"
     assert len(owner.dialog.turns) == 1

@@ -80,6 +80,14 @@ def test_full_complaint_then_status_push(product, wechat_api: FakeWeChatApi) -> 
         assert payload["location"]["longitude"] == pytest.approx(116.4436)
         assert any(a["media_id"] == "media-e2e" for a in payload["attachments"])
 
+    # A photo sent after submitting goes onto the open ticket.
+    later = _say(sim, sim.fields(OPENID, "image", PicUrl="http://mmbiz.qpic.cn/e2e/2", MediaId="media-later"))
+    assert ticket_no in (later.reply or "")
+    with session_scope(runtime.db_url) as db:
+        row = find_ticket(db, ticket_no)
+        assert row is not None
+        assert [a["media_id"] for a in row.payload["attachments"]] == ["media-e2e", "media-later"]
+
     # A unit accepts the ticket; the delivery worker tells the citizen through WeChat.
     with session_scope(runtime.db_url) as db:
         row = find_ticket(db, ticket_no)
