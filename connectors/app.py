@@ -16,7 +16,16 @@ from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
 from connectors.web import pages
-from connectors.web.routes import admin_kb, chat, dispatch_admin, dispatch_callback, health, taxonomy, tickets, unit
+from connectors.web.routes import (
+    admin_kb,
+    chat,
+    dispatch_admin,
+    dispatch_callback,
+    health,
+    taxonomy,
+    tickets,
+    unit,
+)
 from connectors.wechat import router as wechat
 
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,

@@ -10,13 +10,13 @@ from bot.store.db import create_schema
 
 if TYPE_CHECKING:
     from bot.answer.service import Answerer
-    from bot.dispatch.worker import Worker
-    from bot.notify.base import NotifierRegistry
-    from connectors.dispatch.base import DispatchConnector
     from bot.dialog.engine import Dialog
+    from bot.dispatch.worker import Worker
     from bot.intake.extract import Extractor
-    from bot.triage.service import Triage
     from bot.llm.gateway import Gateway
+    from bot.notify.base import NotifierRegistry
+    from bot.triage.service import Triage
+    from connectors.dispatch.base import DispatchConnector
     from connectors.wechat.notifier import WeChatNotifier
     from connectors.wechat.service import WeChatChannel
     from knowledge_base.base import KnowledgeBase

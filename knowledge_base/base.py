@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field

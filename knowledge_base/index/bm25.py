@@ -33,7 +33,7 @@ class BM25Index:
 
     def search(self, query: str, *, k: int) -> list[tuple[Chunk, float]]:
         """Top-k chunks by BM25 score (only those with a positive score)."""
-        query_tokens = [t for t in tokens(query)]
+        query_tokens = list(tokens(query))
         if self._model is None or not query_tokens:
             return []
         scores = self._model.get_scores(query_tokens)
