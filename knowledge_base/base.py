@@ -153,7 +153,7 @@ class KnowledgeBase:
         with session_scope(self.db_url) as db:
             row = db.get(DocumentRow, loaded.doc_id)
             unchanged = row is not None and row.content_hash == content_hash
-        if unchanged:
+        if unchanged and row is not None:
             report.files.append(FileResult(source, loaded.doc_id, "unchanged", chunks=row.chunk_count))
             return
         result = FileResult(source, loaded.doc_id, "updated" if row else "added")

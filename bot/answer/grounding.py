@@ -66,12 +66,12 @@ _QUALIFIER = re.compile(r"[（(]([^（）()]{2,})[)）]")
 
 def word_coverage(asked: tuple[str, ...], text: str, weight: Callable[[str], float]) -> float:
     """IDF-weighted share of the asked words found in `text`; words the base never uses weigh most."""
-    asked = set(asked)
-    if not asked:
+    unique = set(asked)
+    if not unique:
         return 1.0
     text = text.lower()
-    total = sum(weight(w) for w in asked)
-    return sum(weight(w) for w in asked if w in text) / total if total else 1.0
+    total = sum(weight(w) for w in unique)
+    return sum(weight(w) for w in unique if w in text) / total if total else 1.0
 
 
 def qualifiers_covered(question: str, text: str) -> bool:

@@ -32,9 +32,10 @@ class DocumentSource(Retriever, Protocol):
 
 
 class _Gateway(Protocol):
-    available: bool
+    @property
+    def available(self) -> bool: ...
 
-    def complete(self, prompt_name: str, **variables: object) -> str | None: ...
+    def complete(self, prompt_name: str, /, **variables: object) -> str | None: ...
 
 
 class Answerer:

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class _Gateway(Protocol):
-    available: bool
+    @property
+    def available(self) -> bool: ...
 
     def extract(self, prompt_name: str, schema: type, /, **variables: object) -> BaseModel | None: ...
 
