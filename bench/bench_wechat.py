@@ -22,6 +22,7 @@ import os
 import platform
 import random
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -197,7 +198,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def run(*, users: int, rounds: int, retry_rate: float, think: tuple[float, float], saturation: bool,
-        out: Path | None) -> dict[str, Any]:
+        out: Path | None, keep: bool = False) -> dict[str, Any]:
     """Run the benchmark (and, with `saturation`, a second phase without think time); write the results."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-wechat-"))
     fake = FakeWeChatApi()
@@ -234,6 +235,10 @@ def run(*, users: int, rounds: int, retry_rate: float, think: tuple[float, float
                 server.kill()
         time.sleep(0.5)
         results["pushed_messages"] = len(fake.sent)
+    if keep:
+        results["workdir"] = str(workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     results["environment"] = {"python": platform.python_version(), "machine": platform.machine(),
                               "cpus": os.cpu_count(), "engine": "offline", "mode": "safe (AES)",
                               "server": "uvicorn, one process"}
@@ -327,9 +332,10 @@ def main() -> None:
     parser.add_argument("--think", type=float, nargs=2, default=(3.0, 8.0), metavar=("MIN", "MAX"),
                         help="seconds a citizen takes to read a reply and type the next message")
     parser.add_argument("--no-saturation", action="store_true", help="skip the zero-think-time phase")
+    parser.add_argument("--keep", action="store_true", help="keep the data dir and server.log for a look")
     args = parser.parse_args()
     results = run(users=args.users, rounds=args.rounds, retry_rate=args.retry_rate, think=tuple(args.think),
-                  saturation=not args.no_saturation, out=args.out)
+                  saturation=not args.no_saturation, out=args.out, keep=args.keep)
     keys = ("requests", "wall_s", "outcomes", "overall", "passive", "saturation", "pass")
     sys.stdout.write(json.dumps({k: results.get(k) for k in keys},
                                 ensure_ascii=False, indent=2) + "\n")

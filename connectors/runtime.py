@@ -109,8 +109,10 @@ class Runtime:
 
     @cached_property
     def worker(self) -> Worker:
-        """The outbox delivery worker."""
+        """The outbox delivery worker; with an official account configured, WeChat notices go through it."""
         from bot.dispatch.worker import Worker
 
+        if self.settings.wechat_appid and self.settings.wechat_secret:
+            _ = self.wechat_notifier  # registers itself for channel "wechat"
         return Worker(db_url=self.db_url, dispatcher=self.dispatcher, notifiers=self.notifier,
                       settings=self.settings)

@@ -86,3 +86,17 @@ def resolve_follow_up(text: str, history: list[str]) -> str:
         if len(subject) >= 2:
             return f"{subject} {_FOLLOW_UP_LEAD.sub('', text.strip())}"
     return text
+
+
+_CLAUSE = re.compile(r"[。！？!?；;\n，,]|另外|还有|同时|顺便|此外")
+_ASKS = re.compile(r"[？?]|怎么|如何|怎样|哪里|哪儿|哪些|哪个|什么|多少|多久|几天|能否|能不能|可不可以|是否|吗|呢|请问|想问|咨询")
+
+
+def question_part(text: str) -> str:
+    """From a message that both asks and complains, the clauses that ask ("我想问公积金怎么提取，另外单位欠薪" →
+    "我想问公积金怎么提取"); the whole text when no clause asks or every clause does."""
+    clauses = [c.strip() for c in _CLAUSE.split(text) if c and c.strip()]
+    asking = [c for c in clauses if _ASKS.search(c)]
+    if not asking or len(asking) == len(clauses):
+        return text
+    return "，".join(asking)

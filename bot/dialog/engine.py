@@ -10,6 +10,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.answer.question import question_part
 from bot.answer.types import AnswerResult
 from bot.dialog import render, slots, tracking
 from bot.dialog.state import SessionState
@@ -113,7 +114,7 @@ class Dialog:
         if result.intent == "other":
             return Reply(reply=WELCOME, intent="other")
         if result.wants_intake:
-            answer = self._answer(text, state, turn) if result.asks_question else None
+            answer = self._answer(question_part(text), state, turn) if result.asks_question else None
             return self._start_draft(db, turn, text, now, state, result, answer=answer)
         if slots.is_cancel(text):
             return Reply(reply="好的。当前没有正在登记的诉求，如有需要随时告诉我。", intent="other")

@@ -25,8 +25,11 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001
     # WAL lets the web process read while the worker writes; busy_timeout turns
     # lock contention into a short wait instead of an error.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout first, so that even switching to WAL waits for a lock instead of failing;
+    # WAL is a property of the file, so it is set once, not on every connection.
     cursor.execute("PRAGMA busy_timeout=30000")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -1,9 +1,13 @@
 """The WeChat channel: one message in, answered exactly once, passively within the 5-second rule or pushed.
 
-WeChat waits 5 s for the HTTP answer and then retries (three deliveries in all). Each message is
-claimed in the database before it runs; the turn runs on a bounded pool; the request waits up to
-the budget (~4 s). In time: a passive reply, remembered so that a retry gets the same reply.
-Late: "success" now, and the finished reply goes out through the customer-service API.
+WeChat waits 5 s for the HTTP answer and then retries (three deliveries in all). Each delivery is
+handled on a control thread: it claims the message in the database (only the first delivery
+wins), runs the turn on a bounded pool (one citizen's turns in order) and waits up to the budget
+(~4 s, counted from the request's arrival). In time: a passive reply, remembered so that a retry
+gets the same reply. Late: "success", and the finished reply goes out through the
+customer-service API. The request itself only waits for the control thread's decision, so not even
+a stalled database can hold it past the budget; whatever the control thread learns after the
+request left with "success" is delivered by push.
 """
 
 from __future__ import annotations
