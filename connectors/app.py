@@ -15,9 +15,11 @@ from bot.errors import BadInput, NotFound
 from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
-from connectors.web import pages
+from connectors.web import console_pages, pages
 from connectors.web.routes import (
     admin_kb,
+    agent,
+    analytics,
     chat,
     dispatch_admin,
     dispatch_callback,
@@ -29,7 +31,8 @@ from connectors.web.routes import (
 from connectors.wechat import router as wechat
 
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
-           unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router]
+           unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router,
+           agent.router, analytics.router, console_pages.router]
 
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None) -> FastAPI:
