@@ -2,6 +2,10 @@
 
 The shipped table is `bot/resources/routing.yaml`; an admin's edit is stored under the overrides dir
 and wins. Every decision names the rule that matched and why, so dispatch can be audited.
+
+Categories in rules must be the taxonomy's own names (`bot/taxonomy.py`, the admin's override when there is
+one): a rule naming a category triage never produces would silently never fire, so such a table is refused,
+both when it is loaded and when an admin submits it.
 """
 
 from __future__ import annotations
@@ -17,14 +21,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import InvalidConfig
+from bot.taxonomy import Taxonomy, load_taxonomy
 
 SHIPPED_PATH = Path(__file__).resolve().parent.parent / "resources" / "routing.yaml"
 OVERRIDE_NAME = "routing.yaml"
 
-CATEGORY_L1 = (
-    "城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生",
-    "农村农业", "政法", "民政", "党务政务", "经济管理", "纪检监察", "国土资源", "科技与信息产业",
-)
 STREET_OFFICE = "street_office"
 _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -131,8 +132,8 @@ class RoutingDecision:
 class Router:
     """Routes tickets with one validated table."""
 
-    def __init__(self, table: RoutingTable) -> None:
-        validate_table(table)
+    def __init__(self, table: RoutingTable, taxonomy: Taxonomy | None = None) -> None:
+        validate_table(table, taxonomy)
         self.table = table
         self.version = f"{table.version}:{table_hash(table)}"
         self._units: dict[str, Unit] = {u.id: u for u in table.units}
@@ -261,8 +262,14 @@ def table_hash(table: RoutingTable) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-def validate_table(table: RoutingTable) -> None:
-    """Refuse a table that would misroute: unknown units, categories or districts, duplicates, empty rules."""
+def validate_table(table: RoutingTable, taxonomy: Taxonomy | None = None) -> None:
+    """Refuse a table that would misroute: unknown units, categories or districts, duplicates, empty rules.
+
+    Categories are checked against `taxonomy` (the shipped one when not given): every category_l1 must be one
+    of its first-level names, and every category_l2 a second-level name under one of the rule's category_l1
+    (under any first level when the rule names none).
+    """
+    taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
     problems: list[str] = []
     _dupes("区", [d.code for d in table.districts], problems)
     _dupes("区名", [n for d in table.districts for n in (d.name, *d.aliases)], problems)
@@ -297,9 +304,7 @@ def validate_table(table: RoutingTable) -> None:
                 problems.append(f"{where} 指向不存在的区属单位 {rule.unit}")
         elif rule.unit not in unit_ids:
             problems.append(f"{where} 指向不存在的单位 {rule.unit}")
-        bad_l1 = [c for c in rule.match.category_l1 if c not in CATEGORY_L1]
-        if bad_l1:
-            problems.append(f"{where} 的一级分类不在 15 个一级分类中：{', '.join(bad_l1)}")
+        _check_categories(where, rule.match, taxonomy, problems)
         bad_d = [d for d in rule.match.districts if d not in district_names]
         if bad_d:
             problems.append(f"{where} 引用了未知的区：{', '.join(bad_d)}")
@@ -307,6 +312,26 @@ def validate_table(table: RoutingTable) -> None:
             problems.append(f"{where} 含空关键词，会匹配所有工单")
     if problems:
         raise InvalidConfig("路由表有误：" + "；".join(problems))
+
+
+def _check_categories(where: str, match: Match, taxonomy: Taxonomy, problems: list[str]) -> None:
+    """Every category the rule names must exist in the taxonomy, and each second level under its first level."""
+    level1_names = [c.name for c in taxonomy.categories]
+    bad_l1 = [c for c in match.category_l1 if c not in level1_names]
+    if bad_l1:
+        problems.append(f"{where} 的一级分类不在 15 个一级分类中：{', '.join(bad_l1)}")
+    scope = [c for c in match.category_l1 if c in level1_names] or ([] if match.category_l1 else level1_names)
+    allowed = {sub for l1 in scope for sub in taxonomy.level2_names(l1)}
+    for name in match.category_l2:
+        if name in allowed:
+            continue
+        owners = [l1 for l1 in level1_names if name in taxonomy.level2_names(l1)]
+        if not owners:
+            problems.append(f"{where} 的二级分类“{name}”不在分类体系（版本 {taxonomy.version}）中，"
+                            "分类结果永远不会是它，规则不会生效")
+        elif scope:
+            problems.append(f"{where} 的二级分类“{name}”不属于一级分类“{'、'.join(scope)}”"
+                            f"（它在“{'、'.join(owners)}”之下）")
 
 
 def _dupes(what: str, values: list[str], problems: list[str]) -> None:
@@ -317,8 +342,8 @@ def _dupes(what: str, values: list[str], problems: list[str]) -> None:
         seen.add(v)
 
 
-def parse_table(data: Any) -> RoutingTable:
-    """A table from parsed YAML/JSON, or InvalidConfig with the reason."""
+def parse_table(data: Any, taxonomy: Taxonomy | None = None) -> RoutingTable:
+    """A table from parsed YAML/JSON checked against `taxonomy` (default: shipped), or InvalidConfig with the reason."""
     if not isinstance(data, dict):
         raise InvalidConfig("路由表必须是一个对象（version、districts、units、district_units、rules）")
     try:
@@ -326,40 +351,50 @@ def parse_table(data: Any) -> RoutingTable:
     except ValidationError as exc:
         details = "；".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8])
         raise InvalidConfig(f"路由表格式不正确：{details}") from exc
-    validate_table(table)
+    validate_table(table, taxonomy)
     return table
 
 
-def load_table(path: Path) -> RoutingTable:
-    """Read and validate a routing table file."""
+def load_table(path: Path, taxonomy: Taxonomy | None = None) -> RoutingTable:
+    """Read and validate a routing table file (categories against `taxonomy`, default: shipped)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InvalidConfig(f"路由表 {path.name} 不是有效的 YAML：{exc}") from exc
-    return parse_table(data)
+    return parse_table(data, taxonomy)
 
 
-_cache: dict[Path, tuple[int, Router]] = {}
+_cache: dict[Path, tuple[int, Taxonomy, Router]] = {}
 
 
 def load_router(overrides_dir: Path | None = None) -> Router:
-    """The router from the admin's override if there is one, else the shipped table; reloaded when the file changes."""
+    """The router from the admin's override if there is one, else the shipped table; reloaded when the file changes.
+
+    The table is checked against the taxonomy in force for the same overrides dir, and re-checked when that
+    taxonomy changes; a table naming a category it does not have is refused (InvalidConfig with the reason).
+    """
+    taxonomy = load_taxonomy(overrides_dir)
     path = SHIPPED_PATH
     if overrides_dir is not None and (overrides_dir / OVERRIDE_NAME).exists():
         path = overrides_dir / OVERRIDE_NAME
     mtime = path.stat().st_mtime_ns
     cached = _cache.get(path)
-    if cached and cached[0] == mtime:
-        return cached[1]
-    router = Router(load_table(path))
-    _cache[path] = (mtime, router)
+    if cached and cached[0] == mtime and cached[1] is taxonomy:
+        return cached[2]
+    table = load_table(path, taxonomy)
+    router = Router(table, taxonomy)
+    _cache[path] = (mtime, taxonomy, router)
     return router
 
 
 def save_override(overrides_dir: Path, data: dict[str, Any]) -> Router:
-    """Validate an admin's table and store it as the override; a bad table is refused and nothing changes."""
-    table = parse_table(data)
-    router = Router(table)
+    """Validate an admin's table and store it as the override; a bad table is refused and nothing changes.
+
+    Categories are checked against the taxonomy in force for `overrides_dir` (the admin's, else the shipped one).
+    """
+    taxonomy = load_taxonomy(overrides_dir)
+    table = parse_table(data, taxonomy)
+    router = Router(table, taxonomy)
     overrides_dir.mkdir(parents=True, exist_ok=True)
     target = overrides_dir / OVERRIDE_NAME
     tmp = target.with_suffix(".yaml.tmp")
