@@ -387,6 +387,15 @@ def load_router(overrides_dir: Path | None = None) -> Router:
     return router
 
 
+def check_taxonomy_change(overrides_dir: Path, proposed: Taxonomy) -> None:
+    """Refuse a taxonomy edit that would leave the routing table in force naming categories it drops."""
+    path = overrides_dir / OVERRIDE_NAME if (overrides_dir / OVERRIDE_NAME).exists() else SHIPPED_PATH
+    try:
+        load_table(path, proposed)
+    except InvalidConfig as exc:
+        raise InvalidConfig(f"修改后的分类与路由表不一致，请先修改路由表：{exc}") from exc
+
+
 def save_override(overrides_dir: Path, data: dict[str, Any]) -> Router:
     """Validate an admin's table and store it as the override; a bad table is refused and nothing changes.
 

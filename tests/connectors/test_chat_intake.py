@@ -85,3 +85,17 @@ def test_admin_taxonomy_edit(client: TestClient, runtime: Runtime) -> None:
     data["categories"][0]["children"].insert(0, {"name": "楼道堆物", "keywords": ["楼道堆物"]})
     assert client.put("/api/admin/taxonomy", json=data, headers=headers).status_code == 200
     assert client.get("/api/admin/taxonomy", headers=headers).json()["categories"][0]["children"][0]["name"] == "楼道堆物"
+
+
+def test_taxonomy_edit_that_would_break_routing_is_refused(client: TestClient, runtime: Runtime) -> None:
+    with session_scope(runtime.db_url) as db:
+        headers = {"Authorization": f"Bearer {create_token(db, role='admin', name='管理员')}"}
+    data = yaml.safe_load(SHIPPED_PATH.read_text(encoding="utf-8"))
+    for category in data["categories"]:
+        for child in category["children"]:
+            if child["name"] == "冬季采暖":
+                child["name"] = "供暖服务"
+    response = client.put("/api/admin/taxonomy", json=data, headers=headers)
+    assert response.status_code == 400 and "路由表" in response.json()["detail"]
+    assert not (runtime.settings.overrides_dir / "taxonomy.yaml").exists()
+    assert client.get("/api/admin/taxonomy", headers=headers).json()["version"] == data["version"]

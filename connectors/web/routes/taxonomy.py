@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from bot import taxonomy
+from bot.dispatch import routing
 from bot.store.tables import AuditEntry
 from connectors.web.deps import AdminDep, DbDep, RuntimeDep
 
@@ -23,7 +24,10 @@ def read_taxonomy(runtime: RuntimeDep, _admin: AdminDep) -> dict[str, Any]:
 def replace_taxonomy(runtime: RuntimeDep, admin: AdminDep, db: DbDep,
                      data: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Validate and store a new taxonomy; triage picks it up on the next start."""
-    tax = taxonomy.save_override(runtime.settings.overrides_dir, data)  # InvalidConfig → 400 with the reason
+    overrides = runtime.settings.overrides_dir
+    # Both checks raise InvalidConfig → 400 with the reason, and nothing is written.
+    routing.check_taxonomy_change(overrides, taxonomy.parse_taxonomy(data))
+    tax = taxonomy.save_override(overrides, data)
     db.add(AuditEntry(actor=admin.name, action="taxonomy.replace", target=tax.version,
                       detail={"level2": sum(len(c.children) for c in tax.categories)}))
     return tax.model_dump(mode="json")
