@@ -68,7 +68,7 @@ def test_retry_that_runs_out_of_time_hands_the_answer_to_a_push(make_harness) ->
     # Two processes on one database: the first owns the turn, the retry lands on the second.
     owner: Harness = make_harness(budget=3.0)
     other: Harness = make_harness(budget=0.3, dialog=owner.dialog)
-    owner.dialog.delay = 1.0
+    owner.dialog.delay = 2.5  # long enough that the retry lands mid-turn even on a loaded machine
     fields = owner.sim.text(OPENID, "跨进程重试")
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(owner.sim.send, fields)
