@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import get_settings
 
-pytest_plugins = ["tests.fakes.openai_server"]
+pytest_plugins = ["tests.fakes.openai_server", "tests.fakes.postgres"]
 
 _real_connect = socket.socket.connect
 
