@@ -15,7 +15,6 @@ from tests.connectors.dispatch.conftest import outbox_states
 from tests.connectors.dispatch.test_webhook_delivery import submit_many
 
 
-
 def test_migrations_apply_on_postgres(postgres_url: str) -> None:
     create_schema(postgres_url)
     tables = set(inspect(get_engine(postgres_url)).get_table_names())
