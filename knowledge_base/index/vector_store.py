@@ -10,6 +10,7 @@ import numpy as np
 from knowledge_base.ingest.chunking import Chunk
 
 COLLECTION = "policy_chunks"
+PAGE = 5000
 
 
 def _client(*, path: Path | None, host: str | None, port: int) -> Any:
@@ -74,10 +75,15 @@ class VectorStore:
         self._collection.delete(where={"doc_id": doc_id})
 
     def all_chunks(self) -> list[Chunk]:
-        """Every stored chunk (for building the BM25 index)."""
-        result = self._collection.get(include=["documents", "metadatas"])
-        return [_stored(i, d, m) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"],
-                                                     strict=True)]
+        """Every stored chunk (for building the BM25 index), read in pages: one huge read exceeds
+        SQLite's limit on bound variables inside Chroma (seen at 50k chunks)."""
+        chunks: list[Chunk] = []
+        while True:
+            page = self._collection.get(include=["documents", "metadatas"], limit=PAGE, offset=len(chunks))
+            chunks.extend(_stored(i, d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"],
+                                                                 strict=True))
+            if len(page["ids"]) < PAGE:
+                return chunks
 
     def get(self, ids: list[str]) -> list[Chunk]:
         """Chunks by id, in the order asked."""
