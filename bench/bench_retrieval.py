@@ -745,12 +745,13 @@ def print_summary(r: dict[str, Any], out: Path) -> None:
     print(f"search(top_k={r['method']['top_k']}), {r['method']['questions']} questions × {r['method']['rounds']} "
           "rounds, warm-up excluded (ms):")
     print(f"  {'size':>5} {'p50':>7} {'p95':>7} {'mean':>7} {'max':>7} {'p95 long':>9} {'cold 1st':>9} "
-          f"{'build s':>8} {'peak MB':>8}")
+          f"{'build s':>8} {'peak MB':>8} {'others':>7}")
     for label, s in r["search_latency_ms"].items():
         b = r["search_build"][label]
         print(f"  {label:>5} {s['p50']:>7} {s['p95']:>7} {s['mean']:>7} {s['max']:>7} {s['p95_long']!s:>9} "
               f"{s['cold_first_query']:>9} {b['upsert_s'] + b['synthesize_s']:>8.1f} "
-              f"{r['peak_rss_mb'][f'search_{label}']:>8}")
+              f"{r['peak_rss_mb'][f'search_{label}']:>8} {r['contention'][f'search_{label}']['other_processes_cores']:>7}")
+    print("  (others = CPU cores other processes used meanwhile, of 2: above ~0.2 the tail latencies are inflated)")
     for label, f in r["search_failures"].items():
         print(f"  !! at {label} the shipped search() FAILS: {f['error'][:110]}… — measured with the bench's "
               f"workaround ({f['bench_workaround']})")

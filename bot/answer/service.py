@@ -98,7 +98,9 @@ def refusal(entity: str, *, has_related: bool = False) -> str:
 
 def _citations(used: list[RetrievedChunk], retrieved: list[RetrievedChunk]) -> list[Citation]:
     """The chunks the answer came from first, then the best chunk of each other relevant document."""
-    ordered = list(used)
+    # The answer's chunks come from the whole document; those that were also retrieved keep their score.
+    scored = {c.chunk_id: c for c in retrieved}
+    ordered = [scored.get(c.chunk_id, c) for c in used]
     docs = {c.doc_id for c in used}
     for chunk in retrieved:
         if chunk.doc_id not in docs:
