@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from sqlalchemy import inspect
 
-from bot.config import get_settings
 from bot.store.db import create_schema, get_engine
-from connectors.runtime import Runtime
-from tests.connectors.dispatch.conftest import outbox_states
-from tests.connectors.dispatch.test_webhook_delivery import submit_many
+from tests.connectors.dispatch.test_webhook_delivery import race_two_workers
 
 
 def test_migrations_apply_on_postgres(postgres_url: str) -> None:
@@ -24,22 +18,7 @@ def test_migrations_apply_on_postgres(postgres_url: str) -> None:
 def test_two_workers_on_postgres_never_send_one_ticket_twice(postgres_url: str, receiver,  # noqa: ANN001
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_DATABASE_URL", postgres_url)
-    monkeypatch.setenv("HOTLINE_WORKER_BATCH", "3")
-    get_settings.cache_clear()
-    runtime, other = Runtime(), Runtime()
+    nos, runtime, _other = race_two_workers(receiver, monkeypatch)
     assert runtime.db_url.startswith("postgresql")
-    receiver.mode = "slow"
-    receiver.slow_s = 0.05
-    nos = submit_many(runtime.db_url, 30)
-    stop = threading.Event()
-    threads = [threading.Thread(target=rt.worker.run, args=(stop,)) for rt in (runtime, other)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 30
-    while outbox_states(runtime.db_url).get("delivered", 0) < 30 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    for thread in threads:
-        thread.join()
     assert set(receiver.cases) == {f"{no}:dispatch:1" for no in nos}
     assert all(count == 1 for count in receiver.requests.values())

@@ -6,10 +6,12 @@ import time
 
 from sqlalchemy import select
 
+from bot.config import get_settings
 from bot.dispatch.tables import OutboxRow, TicketAssignment
 from bot.store.db import session_scope
 from bot.tickets.service import submit_ticket
 from connectors.dispatch.signing import sign
+from connectors.runtime import Runtime
 from tests.bot.dispatch.factories import make_ticket, open_session
 from tests.connectors.dispatch.conftest import SECRET, drain, outbox_states
 
@@ -119,30 +121,32 @@ def test_permanent_refusal_goes_straight_to_dead_letters(receiver, runtime, monk
     assert receiver.bad_signatures == 1
 
 
-def test_two_workers_never_send_one_ticket_twice(receiver, runtime, monkeypatch) -> None:  # noqa: ANN001
-    """Two workers on one database, a slow receiver, small batches: every key arrives exactly once."""
+def race_two_workers(receiver, monkeypatch, *, tickets: int = 30) -> tuple[list[str], Runtime, Runtime]:  # noqa: ANN001
+    """Two workers on one database (from the environment), a slow receiver, small batches, until all are sent."""
     import threading
-
-    from bot.config import get_settings
-    from connectors.runtime import Runtime
 
     monkeypatch.setenv("HOTLINE_WORKER_BATCH", "3")
     get_settings.cache_clear()
-    runtime = Runtime()
+    runtime, other = Runtime(), Runtime()
     receiver.mode = "slow"
     receiver.slow_s = 0.05
-    nos = submit_many(runtime.db_url, 30)
-    other = Runtime()
+    nos = submit_many(runtime.db_url, tickets)
     stop = threading.Event()
     threads = [threading.Thread(target=rt.worker.run, args=(stop,)) for rt in (runtime, other)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 20
-    while outbox_states(runtime.db_url).get("delivered", 0) < 30 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 30
+    while outbox_states(runtime.db_url).get("delivered", 0) < tickets and time.monotonic() < deadline:
         time.sleep(0.05)
     stop.set()
     for t in threads:
         t.join()
+    return nos, runtime, other
+
+
+def test_two_workers_never_send_one_ticket_twice(receiver, monkeypatch) -> None:  # noqa: ANN001
+    """Every key arrives exactly once."""
+    nos, runtime, other = race_two_workers(receiver, monkeypatch)
     assert set(receiver.cases) == {f"{no}:dispatch:1" for no in nos}
     assert all(count == 1 for count in receiver.requests.values())  # not even a de-duplicated resend
     assert runtime.worker.stats.delivered > 0 and other.worker.stats.delivered > 0
