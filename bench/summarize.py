@@ -46,7 +46,7 @@ def fmt_number(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return str(value)
     if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+        return f"{int(value):,}" if abs(value) >= 1000 else str(int(value))
     magnitude = abs(value)
     if magnitude >= 10_000:
         return f"{value:,.0f}"
@@ -200,7 +200,7 @@ def render_dict(data: dict[str, Any], level: int) -> list[str]:
         elif is_flat_dict(value) and len(flatten(value)) <= SMALL_DICT:
             pairs += list(flatten(value, key).items())
         elif isinstance(value, dict) and not value:
-            pairs.append((key, "{}"))
+            pairs.append((key, "(none)"))
         else:
             complex_[key] = value
 

@@ -81,7 +81,12 @@ class Worker:
             claimed = outbox.claim_due(db, worker_id=self.worker_id, limit=self.settings.worker_batch,
                                        lease_s=self.settings.dispatch_lease_s)
         if claimed:
-            outcomes = list(self._pool.map(self._deliver, claimed))
+            # Rows for one recipient go out in order (a citizen must not hear "in progress" after
+            # "resolved"); different recipients and tickets go out in parallel.
+            groups: dict[str, list[Claimed]] = {}
+            for row in claimed:
+                groups.setdefault(_order_key(row), []).append(row)
+            outcomes = [o for group in self._pool.map(self._deliver_in_order, groups.values()) for o in group]
             self._record(outcomes)
         self._periodic()
         return len(claimed)
@@ -101,6 +106,9 @@ class Worker:
         log.info("delivery worker %s stopped", self.worker_id)
 
     # --- delivery -------------------------------------------------------------------------
+    def _deliver_in_order(self, rows: list[Claimed]) -> list[Outcome]:
+        return [self._deliver(row) for row in rows]
+
     def _deliver(self, claimed: Claimed) -> Outcome:
         started = time.perf_counter()
         outcome = Outcome(claimed)
@@ -226,3 +234,10 @@ def flag_overdue(db: Session, *, now: datetime, limit: int = 500) -> int:
         assignment.overdue_at = now
         add_note(db, row, f"已超过办理时限（{local_text(assignment.deadline_at)}），标记为超期督办", actor="system")
     return len(rows)
+
+
+def _order_key(row: Claimed) -> str:
+    """Rows sharing this key are delivered one after another, oldest first."""
+    if row.topic == "notify":
+        return f"notify:{row.payload.get('channel')}:{row.payload.get('recipient')}"
+    return f"row:{row.id}"
