@@ -8,6 +8,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.datafiles import write_yaml_atomic
 from bot.errors import InvalidConfig
 from bot.tickets.models import Intent, Urgency
 
@@ -188,10 +189,5 @@ def load_taxonomy(overrides_dir: Path | None = None) -> Taxonomy:
 def save_override(overrides_dir: Path, data: Any) -> Taxonomy:
     """Validate an admin's taxonomy and store it as the override; a bad one is refused and nothing changes."""
     tax = parse_taxonomy(data)
-    overrides_dir.mkdir(parents=True, exist_ok=True)
-    target = overrides_dir / OVERRIDE_NAME
-    tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(tax.model_dump(mode="json"), allow_unicode=True, sort_keys=False),
-                   encoding="utf-8")
-    tmp.replace(target)  # atomic: readers see the old file or the new one, never half
+    write_yaml_atomic(overrides_dir / OVERRIDE_NAME, tax.model_dump(mode="json"))
     return tax

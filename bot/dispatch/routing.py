@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.datafiles import write_yaml_atomic
 from bot.errors import InvalidConfig
 from bot.taxonomy import Taxonomy, load_taxonomy
 
@@ -404,12 +405,7 @@ def save_override(overrides_dir: Path, data: dict[str, Any]) -> Router:
     taxonomy = load_taxonomy(overrides_dir)
     table = parse_table(data, taxonomy)
     router = Router(table, taxonomy)
-    overrides_dir.mkdir(parents=True, exist_ok=True)
-    target = overrides_dir / OVERRIDE_NAME
-    tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(table.model_dump(mode="json"), allow_unicode=True, sort_keys=False),
-                   encoding="utf-8")
-    tmp.replace(target)  # atomic: readers see the old table or the new one, never half
+    write_yaml_atomic(overrides_dir / OVERRIDE_NAME, table.model_dump(mode="json"))
     return router
 
 
