@@ -20,4 +20,5 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Upgrade the database at `url` to the newest revision."""
-    command.upgrade(alembic_config(url), "head")
+    # "heads": parallel feature branches each add a revision on top of 0004; they are independent.
+    command.upgrade(alembic_config(url), "heads")
