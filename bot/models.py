@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +35,15 @@ class Turn(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list)
 
 
+class HandoffInfo(BaseModel):
+    """Where the session stands with a person: waiting (and where in the queue), with an agent, or handed back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["queued", "with_agent", "returned"]
+    position: int | None = None
+
+
 class Reply(BaseModel):
     """What the bot says back, plus the structured state the channel may show."""
 
@@ -47,3 +56,5 @@ class Reply(BaseModel):
     awaiting: str | None = None
     grounded: bool | None = None
     emergency: bool = False
+    handoff: HandoffInfo | None = None
+    seq: int | None = None  # the transcript's sequence number of this reply (GET /api/chat/{id}/messages)

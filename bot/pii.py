@@ -17,6 +17,14 @@ def mask_id_numbers(text: str) -> str:
     return _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)[:0]}****", text)
 
 
+def mask_contact_numbers(text: str) -> str:
+    """Mask phones and ID numbers only: for text people read (summaries), where house numbers, dates and
+    amounts are facts of the case and must stay."""
+    text = mask_id_numbers(text)
+    text = _MOBILE.sub(r"\1****\2", text)
+    return _LANDLINE.sub(r"\1-****\2", text)
+
+
 def mask(text: str) -> str:
     """Mask every kind of personal data we recognise; for logs."""
     text = mask_id_numbers(text)

@@ -23,6 +23,7 @@ from connectors.web.routes import (
     chat,
     dispatch_admin,
     dispatch_callback,
+    handoff,
     health,
     taxonomy,
     tickets,
@@ -32,7 +33,7 @@ from connectors.wechat import router as wechat
 
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
            unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router,
-           agent.router, analytics.router, console_pages.router]
+           agent.router, handoff.router, analytics.router, console_pages.router]
 
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None) -> FastAPI:

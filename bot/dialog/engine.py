@@ -1,4 +1,5 @@
-"""One turn of one session: triage, answer, slot filling, read-back, confirm/cancel, emergencies."""
+"""One turn of one session, for every channel: triage once, then answer, edit the draft, follow up a ticket,
+or hand the session to a person; emergencies first, and silence while an agent holds the session."""
 
 from __future__ import annotations
 
@@ -8,20 +9,25 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.answer.question import question_part
 from bot.answer.types import AnswerResult
-from bot.dialog import render, slots, tracking
+from bot.dialog import followup, handoff, render, slots
+from bot.dialog.acts import ActDetector, ActScores
+from bot.dialog.draft import DraftEditor, has_field, is_detail, read_edit
+from bot.dialog.replies import R
+from bot.dialog.sessions import SessionLocks, ensure_session
 from bot.dialog.state import SessionState
 from bot.dialog.tables import EmergencyAlert
+from bot.dialog.tracking import attach_to_latest
 from bot.intake.extract import Extractor
-from bot.intake.text_facts import neutral_summary
 from bot.models import Reply, Turn
 from bot.pii import mask, mask_id_numbers
 from bot.store.db import session_scope, utcnow
 from bot.store.tables import ChatMessage, ChatSession
-from bot.tickets.models import Category, Location, OccurredAt, Ticket
+from bot.tickets.models import Location, Ticket
 from bot.tickets.service import submit_ticket
 from bot.triage.emergency import emergency_reply
 from bot.triage.service import Triage, TriageResult
@@ -29,12 +35,9 @@ from bot.triage.text import has_cjk, is_emoji_only
 
 log = logging.getLogger(__name__)
 
-WELCOME = ("您好，这里是12345市民服务热线智能助手。您可以直接咨询政策和办事流程，"
-           "也可以反映问题、提出投诉建议，我会帮您登记成工单并转交承办单位。")
-NOT_CHINESE = ("目前智能助手仅支持中文。请用中文描述您的问题；如需外语服务，请拨打 12345 热线转外语坐席。"
-               "Sorry, this assistant currently works in Chinese only; for help in other languages please call 12345.")
-INJECTION = ("我只能为您解答政策问题、登记您本人的诉求，分类由系统按问题内容确定，"
-             "也无法提供其他市民的工单或个人信息。请直接描述您遇到的问题。")
+WELCOME = R.text("welcome")
+MAX_PARKED = 3
+MISSES_BEFORE_HANDOFF = 2
 
 
 class AnswererLike(Protocol):
@@ -49,12 +52,15 @@ class Dialog:
 
     def __init__(self, *, db_url: str, triage: Triage, extractor: Extractor,
                  answerer: AnswererLike | Callable[[], AnswererLike] | None = None,
-                 max_message_chars: int = 5000) -> None:
+                 max_message_chars: int = 5000, acts: ActDetector | None = None) -> None:
         self.db_url = db_url
         self.triage = triage
         self.extractor = extractor
+        self.editor = DraftEditor(extractor=extractor)
         self._answerer = answerer
+        self._acts = acts
         self.max_message_chars = max_message_chars
+        self.locks = SessionLocks()
 
     @property
     def answerer(self) -> AnswererLike | None:
@@ -63,82 +69,151 @@ class Dialog:
             self._answerer = self._answerer()  # type: ignore[operator]
         return self._answerer  # type: ignore[return-value]
 
+    @property
+    def acts(self) -> ActDetector:
+        """Handoff and frustration detection, on the triage's embedder (built on first use)."""
+        if self._acts is None:
+            self._acts = ActDetector(embedder=self.triage.classifier.embedder)
+        return self._acts
+
     # --- the turn ------------------------------------------------------------------------------
     def handle(self, turn: Turn) -> Reply:
-        """Process one citizen turn and say what comes next."""
+        """Process one citizen turn and say what comes next; one session's turns run one at a time."""
         text = mask_id_numbers((turn.text or "").strip())
         now = (turn.received_at or utcnow()).astimezone(render.BEIJING)
-        with session_scope(self.db_url) as db:
-            chat = db.get(ChatSession, turn.session_id)
-            state = SessionState.load(chat.state if chat is not None else {})
-            # The turn runs before this transaction writes anything: SQLite has one writer, and the
-            # answerer records unanswered questions in a transaction of its own.
-            reply = self._turn(db, turn, text, now, state)
-            if chat is None:
-                chat = ChatSession(session_id=turn.session_id, channel=turn.channel, state={})
-                db.add(chat)
-                db.flush()  # the messages below reference the session row
-            if text:
-                db.add(ChatMessage(session_id=turn.session_id, role="citizen", text=text[:self.max_message_chars]))
-            chat.state = state.dump()
-            db.add(ChatMessage(session_id=turn.session_id, role="bot", text=reply.reply, intent=reply.intent))
-        return reply
+        with self.locks.hold(turn.session_id):
+            ensure_session(self.db_url, turn.session_id, channel=turn.channel)
+            with session_scope(self.db_url) as db:
+                chat = db.get(ChatSession, turn.session_id)
+                assert chat is not None
+                state = SessionState.load(chat.state)
+                held = handoff.open_request(db, turn.session_id)
+                if held is not None and held.status == "with_agent":
+                    reply = self._with_agent(db, turn, text, state)
+                else:
+                    reply = self._turn(db, turn, text, now, state)
+                if text:
+                    db.add(ChatMessage(session_id=turn.session_id, role="citizen",
+                                       text=text[:self.max_message_chars]))
+                chat.state = state.dump()
+                if reply.reply:
+                    db.add(ChatMessage(session_id=turn.session_id, role="bot", text=reply.reply, intent=reply.intent))
+                db.flush()
+                last = db.scalar(select(func.max(ChatMessage.id)).where(ChatMessage.session_id == turn.session_id))
+                return reply.model_copy(update={"handoff": handoff.info(db, turn.session_id), "seq": last})
+
+    def _with_agent(self, db: Session, turn: Turn, text: str, state: SessionState) -> Reply:
+        """An agent holds the session: the bot stays silent (only an emergency still gets its instruction)."""
+        hit = self.triage.emergency(text) if text else None
+        if hit is not None:
+            return self._emergency(db, turn, text, state, hit)
+        self._channel_facts(db, turn, state)
+        return Reply(reply="", awaiting=state.awaiting)
 
     def _turn(self, db: Session, turn: Turn, text: str, now: datetime, state: SessionState) -> Reply:
         extra = self._channel_facts(db, turn, state)
         if not text:
-            if extra is not None:
-                return extra
-            return Reply(reply="请输入您要咨询或反映的问题。", awaiting=state.awaiting)
+            return extra if extra is not None else Reply(reply=R.text("empty"), awaiting=state.awaiting)
         if len(text) > self.max_message_chars:
-            return Reply(reply=f"您的消息过长（{len(text)} 字），请精简到 {self.max_message_chars} 字以内，或分几次发送。",
+            return Reply(reply=R.text("too_long", length=len(text), limit=self.max_message_chars),
                          awaiting=state.awaiting)
         hit = self.triage.emergency(text)
         if hit is not None:
             return self._emergency(db, turn, text, state, hit)
         if is_emoji_only(text):
-            return Reply(reply="收到您的表情。请用文字描述您要咨询或反映的问题，我来帮您处理。", awaiting=state.awaiting)
+            return Reply(reply=R.text("emoji"), awaiting=state.awaiting)
         if not has_cjk(text) and re.search(r"[A-Za-z]{2,}", text):
-            return Reply(reply=NOT_CHINESE, intent="other", awaiting=state.awaiting)
-        result = self.triage.classify(text)
+            return Reply(reply=R.text("not_chinese"), intent="other", awaiting=state.awaiting)
+        result = self.triage.classify(text)  # the one classification of this turn
         if result.injection:
-            return Reply(reply=INJECTION + (f"\n{self._ask_text(state)}" if state.awaiting else ""),
+            return Reply(reply=R.text("injection") + (f"\n{self._ask_text(state)}" if state.awaiting else ""),
                          intent="other", awaiting=state.awaiting)
+        sid = turn.session_id
+        if slots.is_cancel(text) and state.draft is None and handoff.withdraw(db, sid):
+            return Reply(reply=R.text("handoff_withdrawn"), intent="other")
+        acts = self.acts.scores(text)
+        if acts.handoff > 0:
+            return self._hand_off(db, turn, state, now, reason="citizen_asked")
+        if acts.upset > 0 and not result.wants_intake and not self._answers_the_slot(state, text, result):
+            return self._hand_off(db, turn, state, now, reason="upset")
+        confirming = state.awaiting == "confirmation" and slots.is_yes(text)
+        rating = followup.read_rating(text)
+        # A rating is meant when a ticket waits for one, or when a short "满意" follows a ticket of this session.
+        rating_meant = rating is not None and (followup.rateable(db, sid, text) is not None or (
+            bool(state.tickets) and state.draft is None and len(text) <= 12))
+        if not confirming and (rating_meant or (followup.wants_to_rate(text) and state.draft is None)):
+            return self._after_side_step(state, followup.rate_reply(db, sid, text, rating), intent="other")
         if state.draft is not None:
             if slots.is_cancel(text):
-                state.draft, state.awaiting = None, None
-                return Reply(reply="好的，已取消本次登记，没有提交工单。如有其他问题，欢迎随时告诉我。", intent="other")
-            return self._continue_draft(db, turn, text, now, state, result)
+                return self._cancel(state)
+            if result.intent == "status_query":
+                return self._after_side_step(state, followup.progress_reply(db, sid, text), intent="status_query")
+            return self._continue_draft(db, turn, text, now, state, result, acts)
         if result.intent == "status_query":
-            return Reply(reply=tracking.status_reply(db, turn.session_id, text), intent="status_query")
+            return Reply(reply=followup.progress_reply(db, sid, text), intent="status_query")
+        if followup.wants_to_add(text) and state.tickets:
+            return Reply(reply=followup.add_info_reply(db, sid, text), intent="other")
         if result.intent == "other":
             return Reply(reply=WELCOME, intent="other")
         if result.wants_intake:
-            answer = self._answer(question_part(text), state, turn) if result.asks_question else None
-            return self._start_draft(db, turn, text, now, state, result, answer=answer)
+            answer = self._answer(db, question_part(text), state, turn) if result.asks_question else None
+            return self._start_draft(turn, text, now, state, result, answer=answer)
         if slots.is_cancel(text):
-            return Reply(reply="好的。当前没有正在登记的诉求，如有需要随时告诉我。", intent="other")
-        return self._consult(text, state, turn, result)
+            return Reply(reply=R.text("no_draft_to_cancel"), intent="other")
+        return self._consult(db, text, state, turn, now)
+
+    def _answers_the_slot(self, state: SessionState, text: str, result: TriageResult) -> bool:
+        """Whether the text is plainly the awaited fact (an address, a phone), whatever its tone."""
+        if state.draft is None or state.awaiting is None:
+            return False
+        return read_edit(text) is not None or bool(self._fill(state.draft, state.awaiting, text, utcnow(), result))
+
+    def _after_side_step(self, state: SessionState, body: str, *, intent: str) -> Reply:
+        """A reply to something beside the draft, followed by the draft's pending question."""
+        if state.draft is None:
+            return Reply(reply=body, intent=intent)  # type: ignore[arg-type]
+        return Reply(reply=f"{body}\n\n{self._ask_text(state)}", intent=intent, awaiting=state.awaiting,  # type: ignore[arg-type]
+                     ticket=render.public_ticket(state.draft, status="draft"))
+
+    # --- a person ------------------------------------------------------------------------------
+    def _hand_off(self, db: Session, turn: Turn, state: SessionState, now: datetime, *, reason: str,
+                  lead: str = "") -> Reply:
+        row, new = handoff.request(db, turn.session_id, channel=turn.channel, reason=reason)
+        state.misses = 0
+        opening = {"upset": R.text("handoff_auto_upset"), "unanswered": R.text("handoff_auto_unanswered")}.get(
+            reason if new else "", "")
+        body = lead + opening + handoff.queued_text(db, row, now=now, new=new)
+        if state.draft is not None:
+            body += "\n" + R.text("emergency_draft_kept").replace("脱险后", "稍后")
+        return Reply(reply=body, intent="other", awaiting=state.awaiting,
+                     ticket=render.public_ticket(state.draft, status="draft") if state.draft else None)
 
     # --- consult -------------------------------------------------------------------------------
-    def _answer(self, text: str, state: SessionState, turn: Turn) -> AnswerResult | None:
+    def _answer(self, db: Session, text: str, state: SessionState, turn: Turn) -> AnswerResult | None:
         answerer = self.answerer
         if answerer is None:
             return None
+        # The answerer opens its own transaction; give this one's connection back first, so concurrent
+        # turns never hold one pooled connection each while waiting for a second.
+        db.commit()
         result = answerer.answer(text, history=list(state.questions), session_id=turn.session_id)
         state.remember_question(text)
         return result
 
-    def _consult(self, text: str, state: SessionState, turn: Turn, result: TriageResult) -> Reply:
-        answer = self._answer(text, state, turn)
+    def _consult(self, db: Session, text: str, state: SessionState, turn: Turn, now: datetime) -> Reply:
+        answer = self._answer(db, text, state, turn)
         if answer is None:
-            return Reply(reply="抱歉，政策咨询服务暂时不可用。您可以拨打 12345 热线咨询，或直接描述需要反映的问题，我帮您登记。",
-                         intent="consult", grounded=False)
-        return Reply(reply=answer.answer, intent="consult", citations=answer.citations, grounded=answer.grounded)
+            return Reply(reply=R.text("consult_unavailable"), intent="consult", grounded=False)
+        state.misses = 0 if answer.grounded else state.misses + 1
+        reply = Reply(reply=answer.answer, intent="consult", citations=answer.citations, grounded=answer.grounded)
+        if state.misses >= MISSES_BEFORE_HANDOFF:
+            queued = self._hand_off(db, turn, state, now, reason="unanswered", lead=f"{answer.answer}\n\n")
+            reply = reply.model_copy(update={"reply": queued.reply})
+        return reply
 
     # --- intake --------------------------------------------------------------------------------
-    def _start_draft(self, db: Session, turn: Turn, text: str, now: datetime, state: SessionState,
-                     result: TriageResult, *, answer: AnswerResult | None) -> Reply:
+    def _start_draft(self, turn: Turn, text: str, now: datetime, state: SessionState, result: TriageResult, *,
+                     answer: AnswerResult | None, prefix: str = "") -> Reply:
         draft = self.extractor.extract(text, now=now, triage=result, channel=turn.channel)
         if slots.is_vague(text):
             draft = draft.model_copy(update={"summary": None, "verbatim": ""})
@@ -146,120 +221,86 @@ class Dialog:
             draft = draft.model_copy(update={"location": _merge_location(draft.location, state.pending_location)})
             state.pending_location = None
         state.draft = draft
-        reply = self._next_step(state, prefix="您反映的情况比较紧急，已标注为加急。" if draft.urgency == "urgent" else "")
+        lead = prefix + (R.text("urgent_prefix") if draft.urgency == "urgent" else "")
+        reply = self._next_step(state, prefix=lead)
         if answer is not None:
             reply = reply.model_copy(update={
-                "reply": f"{answer.answer}\n\n另外，您反映的问题我来帮您登记。{reply.reply}",
+                "reply": R.text("intake_after_answer", answer=answer.answer, next=reply.reply),
                 "citations": answer.citations, "grounded": answer.grounded})
         return reply
 
     def _continue_draft(self, db: Session, turn: Turn, text: str, now: datetime, state: SessionState,
-                        result: TriageResult) -> Reply:
+                        result: TriageResult, acts: ActScores) -> Reply:
         draft = state.draft
         assert draft is not None
-        if state.awaiting == "confirmation":
-            if slots.is_yes(text):
-                return self._submit(db, turn, state)
-            fix = slots.correction(text)
-            if fix is None and result.asks_question and not result.wants_intake:
-                return self._side_question(text, state, turn)
-            if fix is not None or not slots.is_yes(text):
-                draft = self._apply_correction(draft, fix, text, now)
-                state.draft = draft
-                return self._next_step(state, prefix="已为您更新。")
-        fix = slots.correction(text)
-        if fix is not None and fix.slot is not None and fix.slot != state.awaiting:
-            state.draft = self._apply_correction(draft, fix, text, now)
-            return self._next_step(state, prefix="已为您更新。")
-        filled = self._fill(draft, state.awaiting, text, now)
+        if state.awaiting == "confirmation" and slots.is_yes(text):
+            return self._submit(db, turn, state)
+        edit = read_edit(text)
+        if edit is not None and (edit.marked or has_field(draft, edit.field)):
+            state.draft = self.editor.apply(draft, edit, now=now, result=result)
+            return self._next_step(state, prefix=R.text("updated_prefix"))
+        if is_detail(text) and draft.summary:
+            state.draft = self._add_detail(draft, text, now=now, result=result)
+            return self._next_step(state, prefix=R.text("detail_added"))
+        if result.asks_question and not result.wants_intake:
+            return self._side_question(db, text, state, turn)
+        filled = self._fill(draft, state.awaiting, text, now, result)
+        if filled is None and self._switches_topic(draft, text, result):
+            state.parked = [*state.parked, draft][-MAX_PARKED:]
+            state.draft, state.awaiting = None, None
+            return self._start_draft(turn, text, now, state, result, answer=None,
+                                     prefix=R.text("parked", summary=_short(draft)) + "\n")
         if filled is None:
-            if result.asks_question and not result.wants_intake:
-                return self._side_question(text, state, turn)
-            return Reply(reply=f"抱歉，我没有识别出来。{self._ask_text(state)}", intent=draft.intent,
+            if result.wants_intake and draft.summary:
+                state.draft = self._add_detail(draft, text, now=now, result=result)
+                return self._next_step(state, prefix=R.text("detail_added"))
+            return Reply(reply=R.text("not_understood") + self._ask_text(state), intent=draft.intent,
                          awaiting=state.awaiting, ticket=render.public_ticket(draft, status="draft"))
         state.draft = filled
         return self._next_step(state)
 
-    def _side_question(self, text: str, state: SessionState, turn: Turn) -> Reply:
+    def _add_detail(self, draft: Ticket, text: str, *, now: datetime, result: TriageResult) -> Ticket:
+        facts = self.editor.facts(text, now=now, result=result, channel=draft.channel)
+        return self.editor.merge(self.editor.describe(draft, text, result=result), facts)
+
+    def _switches_topic(self, draft: Ticket, text: str, result: TriageResult) -> bool:
+        """A new, different request in the middle of a draft (not an answer, not a detail of this one)."""
+        if not result.wants_intake or not draft.summary or len(text) < 10 or slots.is_vague(text):
+            return False
+        same = draft.category is not None and draft.category.level1 == result.category.level1
+        return not same and result.category.confidence >= 0.4
+
+    def _side_question(self, db: Session, text: str, state: SessionState, turn: Turn) -> Reply:
         """A question asked mid-intake: answer it, then ask for the awaited slot again."""
-        answer = self._answer(text, state, turn)
-        body = answer.answer if answer else "这个问题我暂时无法解答。"
+        answer = self._answer(db, text, state, turn)
+        body = answer.answer if answer else R.text("side_unanswered")
         return Reply(reply=f"{body}\n\n{self._ask_text(state)}", intent="consult", awaiting=state.awaiting,
-                     citations=answer.citations if answer else [], grounded=answer.grounded if answer else None)
+                     citations=answer.citations if answer else [], grounded=answer.grounded if answer else None,
+                     ticket=render.public_ticket(state.draft, status="draft") if state.draft else None)
 
-    def _fill(self, draft: Ticket, slot: str | None, text: str, now: datetime) -> Ticket | None:
+    def _fill(self, draft: Ticket, slot: str | None, text: str, now: datetime, result: TriageResult) -> Ticket | None:
         """The draft with the awaited slot filled from `text`, plus any other facts it mentions; None if nothing."""
-        gaz = self.extractor.gazetteer
-        update: dict[str, object] = {}
+        facts = self.editor.facts(text, now=now, result=result, channel=draft.channel)
+        merged = draft
         if slot == "description" and not slots.is_vague(text):
-            verbatim = f"{draft.verbatim}\n{text}".strip()
-            result = self.triage.classify(verbatim)
-            update.update(verbatim=verbatim, summary=neutral_summary(text),
-                          category=Category(level1=result.category.level1, level2=result.category.level2),
-                          urgency=result.urgency if draft.urgency == "normal" else draft.urgency)
-            if draft.intent == "other" or result.intent in ("complaint", "report", "help"):
-                update["intent"] = result.intent if result.intent != "consult" else draft.intent
-        elif slot == "location" and (loc := slots.location_answer(text, gazetteer=gaz)) is not None:
-            update["location"] = loc.model_copy(update={"latitude": draft.location.latitude,
-                                                        "longitude": draft.location.longitude})
-        elif slot == "contact_phone":
-            phone = slots.phone_answer(text)
-            if phone:
-                update["contact"] = draft.contact.model_copy(update={"phone": phone, "anonymous": False,
-                                                                     "callback_wanted": True})
-            elif slots.wants_anonymous(text):
-                update["contact"] = draft.contact.model_copy(update={"anonymous": True, "callback_wanted": False})
-        # Facts given out of order fill empty slots too ("在朝阳区望京，电话13800000000").
-        other = self.extractor.offline(text, now=now, triage=self.triage.classify(text), channel=draft.channel)
-        merged = draft.model_copy(update=update)
-        extra: dict[str, object] = {}
-        if "location" not in update and merged.location.is_empty() and not other.location.is_empty():
-            extra["location"] = other.location
-        if "contact" not in update and not merged.contact.phone and other.contact.phone:
-            extra["contact"] = merged.contact.model_copy(update={"phone": other.contact.phone, "anonymous": False})
-        if not merged.contact.phone and other.contact.anonymous and "contact" not in extra:
-            extra["contact"] = merged.contact.model_copy(update={"anonymous": True, "callback_wanted": False})
-        if merged.contact.name is None and other.contact.name:
-            contact = extra.get("contact", merged.contact)
-            extra["contact"] = contact.model_copy(update={"name": other.contact.name})  # type: ignore[union-attr]
-        if merged.occurred_at.raw is None and other.occurred_at.raw:
-            extra["occurred_at"] = other.occurred_at
-        if not update and not extra:
-            return None
-        return merged.model_copy(update=extra)
+            merged = self.editor.describe(draft, text, result=result)
+        elif slot == "location" and facts.location.is_empty() and (loc := self._place_answer(text, result)):
+            facts = facts.model_copy(update={"location": loc})
+        elif slot == "contact_phone" and not facts.contact.phone and slots.wants_anonymous(text):
+            facts = facts.model_copy(update={"contact": facts.contact.model_copy(update={"anonymous": True})})
+        # At the read-back, facts the citizen gives again are corrections of what was read back.
+        replace = frozenset({"location", "contact_phone", "occurred_at"}) if slot == "confirmation" else frozenset()
+        merged = self.editor.merge(merged, facts.model_copy(update={"attachments": []}), replace=replace)
+        return None if merged == draft else merged
 
-    def _apply_correction(self, draft: Ticket, fix: slots.Correction | None, text: str, now: datetime) -> Ticket:
-        """Replace the corrected slot; an unlabelled correction is read for whatever facts it carries."""
-        value = fix.value if fix and fix.value else text
-        slot = fix.slot if fix else None
-        if slot == "location":
-            loc = slots.location_answer(value, gazetteer=self.extractor.gazetteer)
-            return draft.model_copy(update={"location": loc}) if loc else draft
-        if slot == "contact_phone":
-            phone = slots.phone_answer(value)
-            if phone:
-                return draft.model_copy(update={"contact": draft.contact.model_copy(
-                    update={"phone": phone, "anonymous": False})})
-            return draft
-        if slot == "contact_name":
-            name = slots.name_answer(text) or value[:10]
-            return draft.model_copy(update={"contact": draft.contact.model_copy(update={"name": name})})
-        if slot == "occurred_at":
-            other = self.extractor.offline(value, now=now, triage=self.triage.classify(value), channel=draft.channel)
-            occ = other.occurred_at if other.occurred_at.raw else OccurredAt(raw=value[:40])
-            return draft.model_copy(update={"occurred_at": occ})
-        if slot == "description":
-            return self._fill(draft, "description", value, now) or draft
-        # No slot named: take any facts the message carries, overriding what they correct.
-        other = self.extractor.offline(value, now=now, triage=self.triage.classify(value), channel=draft.channel)
-        update: dict[str, object] = {}
-        if not other.location.is_empty():
-            update["location"] = other.location
-        if other.contact.phone:
-            update["contact"] = draft.contact.model_copy(update={"phone": other.contact.phone, "anonymous": False})
-        if other.occurred_at.raw:
-            update["occurred_at"] = other.occurred_at
-        return draft.model_copy(update=update)
+    def _place_answer(self, text: str, result: TriageResult) -> Location | None:
+        """A short answer to "where?" that the gazetteer does not know ("学校后门") is still the place."""
+        cleaned = re.sub(r"^(在|就在|是|地址是|地点是)", "", text.strip()).strip("，,。 ")
+        if not cleaned or len(cleaned) > 30 or result.wants_intake or result.asks_question:
+            return None
+        if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", cleaned):
+            return None
+        return Location(raw=cleaned)
 
     def _next_step(self, state: SessionState, *, prefix: str = "") -> Reply:
         """Ask for the next missing slot, or read the draft back for confirmation."""
@@ -267,14 +308,27 @@ class Dialog:
         assert draft is not None
         missing = slots.missing_slots(draft, described=bool(draft.summary))
         state.awaiting = missing[0] if missing else "confirmation"
-        body = self._ask_text(state)
-        return Reply(reply=f"{prefix}{body}", intent=draft.intent, awaiting=state.awaiting,
+        return Reply(reply=f"{prefix}{self._ask_text(state)}", intent=draft.intent, awaiting=state.awaiting,
                      ticket=render.public_ticket(draft, status="draft"))
 
     def _ask_text(self, state: SessionState) -> str:
         if state.awaiting == "confirmation" and state.draft is not None:
             return render.read_back(state.draft, taxonomy=self.triage.taxonomy)
-        return slots.QUESTIONS.get(state.awaiting or "", "")
+        return R.get(f"ask.{state.awaiting}") if state.awaiting else ""
+
+    def _cancel(self, state: SessionState) -> Reply:
+        state.draft, state.awaiting = None, None
+        reply = Reply(reply=R.text("cancelled"), intent="other")
+        return self._resume(state, reply)
+
+    def _resume(self, state: SessionState, reply: Reply) -> Reply:
+        """After one draft ends, carry on with a draft set aside earlier, if any."""
+        if not state.parked:
+            return reply
+        state.draft, state.parked = state.parked[-1], state.parked[:-1]
+        follow = self._next_step(state, prefix=R.text("resumed", summary=_short(state.draft)) + "\n")
+        return follow.model_copy(update={"reply": f"{reply.reply}\n\n{follow.reply}",
+                                         "ticket": reply.ticket or follow.ticket})
 
     def _submit(self, db: Session, turn: Turn, state: SessionState) -> Reply:
         draft = state.draft
@@ -284,10 +338,12 @@ class Dialog:
         state.draft, state.awaiting = None, None
         log.info("ticket %s submitted for session %s", row.ticket_no, mask(turn.session_id))
         ticket = draft.model_copy(update={"ticket_no": row.ticket_no})
-        follow = "承办单位会在规定时限内办理" + ("并联系您。" if not draft.contact.anonymous else "。")
-        return Reply(reply=f"已为您提交工单，工单号 {row.ticket_no}。{follow}"
-                           "您可以随时发送“我的工单到哪了”查询进度。",
-                     intent=draft.intent, ticket=render.public_ticket(ticket, status=row.status))
+        follow = R.text("submitted_follow_anonymous" if draft.contact.anonymous else "submitted_follow_contact")
+        reply = Reply(reply=R.text("submitted", ticket_no=row.ticket_no, follow=follow), intent=draft.intent,
+                      ticket=render.public_ticket(ticket, status=row.status))
+        resumed = self._resume(state, reply)
+        # The submitted ticket stays the reply's ticket, so the page shows its card.
+        return resumed.model_copy(update={"ticket": reply.ticket})
 
     # --- emergencies and channel facts ---------------------------------------------------------
     def _emergency(self, db: Session, turn: Turn, text: str, state: SessionState, hit) -> Reply:  # noqa: ANN001
@@ -297,7 +353,7 @@ class Dialog:
         log.warning("emergency (%s) in session %s", hit.kind, mask(turn.session_id))
         reply = emergency_reply(hit)
         if state.draft is not None:
-            reply += "您之前正在登记的诉求已为您保留，脱险后可继续。"
+            reply += R.text("emergency_draft_kept")
         return Reply(reply=reply, intent="emergency", emergency=True, awaiting=None)
 
     def _channel_facts(self, db: Session, turn: Turn, state: SessionState) -> Reply | None:
@@ -307,19 +363,19 @@ class Dialog:
             if state.draft is not None:
                 state.draft = state.draft.model_copy(update={"location": _merge_location(state.draft.location,
                                                                                          turn.location)})
-                notes.append("已收到您的位置。")
+                notes.append(R.text("location_received"))
             else:
                 state.pending_location = turn.location
-                notes.append("已收到您的位置。请描述在这里遇到的问题，我帮您登记。")
+                notes.append(R.text("location_received_no_draft"))
         if turn.attachments:
             if state.draft is not None:
                 state.draft = state.draft.model_copy(update={"attachments": [*state.draft.attachments,
                                                                              *turn.attachments]})
-                notes.append(f"已将 {len(turn.attachments)} 个附件加入本次诉求。")
+                notes.append(R.text("attachments_added", count=len(turn.attachments)))
             else:
-                ticket_no = tracking.attach_to_latest(db, turn.session_id, turn.attachments)
-                notes.append(f"已将附件补充到工单 {ticket_no}。" if ticket_no
-                             else "已收到附件。请用文字描述您要反映的问题，我帮您登记。")
+                ticket_no = attach_to_latest(db, turn.session_id, turn.attachments)
+                notes.append(R.text("attachments_to_ticket", ticket_no=ticket_no) if ticket_no
+                             else R.text("attachments_no_ticket"))
         if not notes:
             return None
         if state.draft is not None and state.awaiting in ("location", "confirmation", None):
@@ -331,3 +387,8 @@ class Dialog:
 def _merge_location(current: Location, shared: Location) -> Location:
     """The channel's coordinates and label on top of whatever the citizen typed."""
     return current.model_copy(update={k: v for k, v in shared.model_dump().items() if v is not None})
+
+
+def _short(draft: Ticket) -> str:
+    text = (draft.summary or draft.verbatim or "").removeprefix("市民反映：").rstrip("。")
+    return text[:24] + ("…" if len(text) > 24 else "")

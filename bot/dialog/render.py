@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.dialog.replies import R
 from bot.taxonomy import Taxonomy
 from bot.tickets.models import Ticket
 
@@ -61,7 +62,7 @@ def read_back(ticket: Ticket, *, taxonomy: Taxonomy) -> str:
         lines.append(f"· 附件：{len(ticket.attachments)} 个")
     if ticket.urgency != "normal":
         lines.append(f"· 紧急程度：{'加急' if ticket.urgency == 'urgent' else '紧急'}")
-    lines.append("信息无误请回复“确认”提交；需要修改请直接告诉我，例如“不对，地址是……”；回复“取消”可放弃。")
+    lines.append(R.text("read_back_footer"))
     return "\n".join(lines)
 
 

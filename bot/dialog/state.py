@@ -22,6 +22,8 @@ class SessionState(BaseModel):
     tickets: list[str] = Field(default_factory=list)
     emergencies: int = 0
     pending_location: Location | None = None  # a shared location that arrived before the description
+    misses: int = 0  # consult answers in a row the knowledge base could not support
+    parked: list[Ticket] = Field(default_factory=list)  # drafts set aside when the citizen switched topic
 
     @classmethod
     def load(cls, data: dict[str, Any] | None) -> SessionState:

@@ -27,6 +27,14 @@ _GENERIC = {"小区", "社区", "我们小区", "这个小区", "本小区", "�
 _NOT_A_NAME = re.compile(r"(上周|下周|今晚|今天|昨天|前天|明天|每天|天天|点半|\d+点|[一二三四五六七八九十两]点|掉进|孩子|小孩|学生|老人|有人|"
                          r"一次|送|去|进|找|看病|带|跑|打|说|要|想|没有|不)")
 _CUT_AFTER = re.compile(r"(在|的|到|于|住|区|镇|乡|街道|地区|举报|反映|投诉|是)$")
+# One address, piece by piece: named roads, lanes and estates, then numbers (号院, 号楼, 单元, 室) and a side
+# ("门口"). Pieces follow each other with nothing between them; anything else ends the address.
+_PIECE_NAME = re.compile(
+    r"[\u4e00-\u9fa5A-Za-z·]{1,10}?(?:大街|大道|环路|路|街(?!道)|胡同|巷|条(?=\d|$)|里|桥|小区|社区|家园|花园|嘉园|公寓|大厦|"
+    r"新村|村|苑|园|城|广场|中心|市场|公园|医院|学校|小学|中学|幼儿园|地铁站|公交站|火车站)"
+)
+_PIECE_NUMBER = re.compile(r"(?:[东西南北]?\d+|[一二三四五六七八九十]+)(?:号院|号楼|号|栋|幢|单元|层|楼(?!下|上|道)|室|区|排|巷|条)")
+_FUNCTION_CHARS = set("的在和与及是了有把被从到向往对也都还就")
 _BAD_PREFIX = ("这", "那", "该", "本", "某", "我", "你", "他", "各", "每", "一个", "一家", "附近", "周边", "哪", "同", "过",
                "整个", "全", "其他", "别的", "其它", "所在", "所有", "个")
 
@@ -80,6 +88,34 @@ def _without_places(found: tuple[str, int, int] | None, gazetteer: Gazetteer) ->
     return rest, start + (len(name) - len(rest)), end
 
 
+def _chain(text: str, pos: int) -> int:
+    """Where the address that continues at `pos` ends ("中关村南大街" + "5号院" + "2单元")."""
+    named = 0
+    while pos < len(text):
+        m = _PIECE_NUMBER.match(text, pos)
+        if m is None and named < 3:
+            m = _PIECE_NAME.match(text, pos)
+            if m is not None and (_NOT_A_NAME.search(m.group(0)) or m.group(0).startswith(_BAD_PREFIX)
+                                  or m.group(0)[0] in _FUNCTION_CHARS):
+                m = None
+            named += m is not None
+        if m is None:
+            return pos
+        pos = m.end()
+    return pos
+
+
+def after_places(raw: str, gazetteer: Gazetteer) -> str:
+    """The address after its leading district and street; a later mention of the same unit is a road's name."""
+    cut, seen = 0, set()
+    for place in gazetteer.find(raw):
+        if place.start > cut + 1 or place.name in seen:
+            break
+        seen.add(place.name)
+        cut = max(cut, place.end)
+    return raw[cut:].lstrip("的")
+
+
 def find_location(text: str, *, gazetteer: Gazetteer) -> LocationFacts:
     """District and street from the gazetteer, community/building/landmark by rules, and the raw span covering them."""
     district, street, places = gazetteer.resolve(text)
@@ -98,13 +134,22 @@ def find_location(text: str, *, gazetteer: Gazetteer) -> LocationFacts:
     if spans:
         spans.sort()
         start, end = spans[0]
+        # A rule-found piece may start inside a district's name ("北京市朝阳区…" → "京市朝阳区…"): start at the name.
+        start = next((p.start for p in places if p.start < start < p.end), start)
         for s, e in spans[1:]:
             # Join pieces of one address ("朝阳区望京街道 花家地小区3号楼"); a later, distant mention is another place.
             if s - end <= 6 and not re.search(r"[。！？!?；;]", text[end:s]):
                 end = max(end, e)
+        # The named places found by the rules stop short ("中关村南大街5号院" is more than "中关村"): follow the
+        # address from the last gazetteer place or rule-found piece to its real end.
+        anchors = [e for s, e in spans if start <= s <= end]
+        end = max(end, _chain(text, max(anchors)))
         raw = text[start:end].strip("，,。 ") or None
         if raw and len(raw) > 60:
             raw = raw[:60]
+    rest = after_places(raw, gazetteer) if raw else None
+    if rest and len(rest) >= 3 and (_PIECE_NAME.match(rest) or _PIECE_NUMBER.match(rest)):
+        community = (rest, 0, 0)  # the whole estate-and-number part of the address, not a fragment of it
     return LocationFacts(
         raw=raw, district=district, street=street,
         community=community[0] if community else (building.group(0) if building else None),

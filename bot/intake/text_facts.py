@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.pii import mask
+from bot.pii import mask_contact_numbers
 from bot.tickets.models import Party
 from bot.triage.text import sentences, strip_pleasantries
 
@@ -49,7 +49,7 @@ def neutral_summary(text: str, *, title: str | None = None, limit: int = 60) -> 
     sentence = _EMOTION.sub("", sentence)
     sentence = _PUNCT_RUN.sub("", sentence)
     sentence = _CONTACT_CLAUSE.sub("", sentence)
-    sentence = mask(sentence).strip("，,。；; ")
+    sentence = mask_contact_numbers(sentence).strip("，,。；; ")
     if len(sentence) > limit:
         sentence = sentence[:limit].rstrip("，,、；; ") + "等问题"
     return f"市民反映：{sentence}。" if sentence else None

@@ -53,15 +53,16 @@ class ChatSession(Base):
 
 
 class ChatMessage(Base):
-    """One message of a session, citizen or bot."""
+    """One message of a session: the citizen's, the bot's or an agent's; `id` is its sequence number."""
 
     __tablename__ = "chat_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("chat_sessions.session_id"), index=True)
-    role: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(10))  # citizen | bot | agent
     text: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    author: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the agent who wrote it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -200,12 +200,17 @@ def ticket_view(db: Session, row: TicketRow, *, now: datetime | None = None) -> 
 def add_information(db: Session, ticket_no: str, phone_last4: str | None, text: str, *,
                     actor: str = "citizen") -> dict[str, Any]:
     """The citizen adds information to an open ticket; the unit sees it (and an outside backend gets it)."""
+    return add_information_row(db, _owned(db, ticket_no, phone_last4), text, actor=actor)
+
+
+def add_information_row(db: Session, row: TicketRow, text: str, *, actor: str = "citizen") -> dict[str, Any]:
+    """`add_information` for a ticket whose ownership the caller has checked (e.g. the citizen's own session)."""
+    ticket_no = row.ticket_no
     text = (text or "").strip()
     if not text:
         raise BadInput("补充内容为空，请写明需要补充的情况。")
     if len(text) > MAX_INFO_CHARS:
         raise BadInput(f"补充内容过长（{len(text)} 字），请精简到 {MAX_INFO_CHARS} 字以内。")
-    row = _owned(db, ticket_no, phone_last4)
     target = row
     assignment = assignment_of(db, row)
     if assignment and assignment.merged_into:
@@ -229,8 +234,16 @@ def rate(db: Session, ticket_no: str, phone_last4: str | None, rating: str, comm
     """The citizen rates a resolved ticket: 满意 or 基本满意 closes it, 不满意 reopens it for the unit."""
     if rating not in RATINGS:
         raise BadInput(f"评价只能是：{'、'.join(RATINGS)}")
+    return rate_row(db, _owned(db, ticket_no, phone_last4), rating, comment, actor=actor)
+
+
+def rate_row(db: Session, row: TicketRow, rating: str, comment: str | None = None, *,
+             actor: str = "citizen") -> dict[str, Any]:
+    """`rate` for a ticket whose ownership the caller has checked (e.g. the citizen's own session)."""
+    ticket_no = row.ticket_no
+    if rating not in RATINGS:
+        raise BadInput(f"评价只能是：{'、'.join(RATINGS)}")
     comment = (comment or "").strip()[:MAX_INFO_CHARS] or None
-    row = _owned(db, ticket_no, phone_last4)
     if row.status != TicketStatus.RESOLVED:
         raise BadInput(f"工单 {ticket_no} 当前为“{STATUS_LABELS[TicketStatus(row.status)]}”，办结后才能评价。")
     db.add(RatingRow(ticket_no=row.ticket_no, rating=rating, comment=comment))

@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -142,8 +141,6 @@ class WeChatChannel:
         self._claims_since_prune = 0
         # openid -> (window start last written, subscribed): most messages need no follower write.
         self._followers: dict[str, tuple[datetime, bool]] = {}
-        # openid -> [lock, holders]: serialises one citizen's turns; dropped when nobody holds it.
-        self._sessions: dict[str, list[Any]] = {}
 
     def close(self) -> None:
         """Finish running turns and pushes, then stop the pools."""
@@ -277,8 +274,8 @@ class WeChatChannel:
         if inbound.turn is None:
             return inbound.reply
         try:
-            # One citizen's messages run one at a time, in arrival order, like a conversation.
-            with self._session_lock(inbound.openid), store.writing(self.db_url, short=False):
+            # The dialogue runs one citizen's turns one at a time (bot.dialog's session lock).
+            with store.writing(self.db_url, short=False):
                 began = time.monotonic()
                 reply = self._handle_turn(inbound.turn)
                 took = time.monotonic() - began
@@ -287,21 +284,9 @@ class WeChatChannel:
             return FALLBACK_REPLY
         log.info("wechat %s -> intent=%s awaiting=%s in %.0f ms: %s", inbound.kind, reply.intent, reply.awaiting,
                  took * 1000, mask(reply.reply[:80]))
+        if not reply.reply and reply.handoff is not None and reply.handoff.status == "with_agent":
+            return None  # an agent holds the conversation: the bot says nothing ("success")
         return reply.reply or FALLBACK_REPLY
-
-    @contextmanager
-    def _session_lock(self, openid: str) -> Iterator[None]:
-        with self._lock:
-            entry = self._sessions.setdefault(openid, [threading.Lock(), 0])
-            entry[1] += 1
-        try:
-            with entry[0]:
-                yield
-        finally:
-            with self._lock:
-                entry[1] -= 1
-                if entry[1] == 0:
-                    self._sessions.pop(openid, None)
 
     def _forget(self, key: str) -> None:
         with self._lock:

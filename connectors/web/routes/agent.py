@@ -25,7 +25,6 @@ from connectors.web.deps import AgentDep, DbDep, RuntimeDep
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
 HANDOFF_PHRASES = ("转人工", "人工客服", "找人工", "人工服务", "真人客服")
-SCAN_LIMIT = 500  # how many recently active sessions the handoff queue looks at
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -117,22 +116,6 @@ def session_detail(session_id: str, _staff: AgentDep, db: DbDep) -> dict[str, An
         "messages": [{"role": m.role, "text": m.text, "intent": m.intent, "created_at": _iso(m.created_at)}
                      for m in messages],
     }
-
-
-@router.get("/handoff")
-def handoff(_staff: AgentDep, db: DbDep) -> dict[str, Any]:
-    """Sessions waiting for a person: the citizen asked for one, or the last answer was not grounded; oldest first."""
-    chats = list(db.scalars(select(ChatSession).order_by(ChatSession.updated_at.desc()).limit(SCAN_LIMIT)))
-    msgs = _last_messages(db, [c.session_id for c in chats])
-    waiting = []
-    for chat in chats:
-        item = _summary(db, chat, msgs[chat.session_id])
-        if item["wants_human"] or item["ungrounded"]:
-            item["reason"] = "citizen_asked" if item["wants_human"] else "ungrounded"
-            item["reason_label"] = "市民要求转人工" if item["wants_human"] else "知识库未能回答"
-            waiting.append(item)
-    waiting.sort(key=lambda i: i["last_activity"] or "")
-    return {"count": len(waiting), "sessions": waiting}
 
 
 class AssistIn(BaseModel):

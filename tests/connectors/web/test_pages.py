@@ -99,7 +99,12 @@ def test_citizen_gets_a_cited_answer_and_the_session_survives_a_reload(page) -> 
     _say(page, "供暖期是什么时候？")
     answer = page.locator(".msg.bot").last
     expect(answer).to_contain_text("11月15日", timeout=SLOW_MS)
-    expect(answer.locator(".citation").first).to_contain_text("winter-heating")
+    # The source opens the cited passage in place; citizens never see internal ids.
+    source = answer.locator(".citation").first
+    expect(source).not_to_contain_text("winter-heating")
+    source.locator("button.cite-open").click()
+    expect(source.locator(".passage")).to_be_visible()
+    expect(source.locator(".passage-text")).not_to_be_empty()
     session_id = page.evaluate("localStorage.getItem('hotline.session_id')")
     assert session_id and session_id.startswith("web-")
 
