@@ -131,6 +131,10 @@ class Dialog:
         sid = turn.session_id
         if slots.is_cancel(text) and state.draft is None and handoff.withdraw(db, sid):
             return Reply(reply=R.text("handoff_withdrawn"), intent="other")
+        # A rating of a resolved ticket ("很满意，给5分") is read before anything else the words might suggest.
+        waiting = followup.rateable(db, sid, text) if state.draft is None else None
+        if waiting is not None and (early := followup.read_rating(text)) is not None:
+            return Reply(reply=followup.rate_reply(db, sid, text, early), intent="other")
         acts = self.acts.scores(text)
         if acts.handoff > 0:
             return self._hand_off(db, turn, state, now, reason="citizen_asked")
