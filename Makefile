@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install eval clean
+.PHONY: run test bench lint install eval eval-emergency clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -29,6 +29,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py --out bench/results/classify.json
 	$(BIN)/python bench/summarize.py bench/results > bench/results/SUMMARY.md
 	cat bench/results/SUMMARY.md
+
+# Held-out figures; each helper's evaluation has its own target and line (data paths overridable).
+EMERGENCY_DATA ?= tests/data/eval_emergency
+eval: eval-emergency
+
+eval-emergency: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_emergency.py $(EMERGENCY_DATA) --out docs/eval/emergency.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot knowledge_base connectors tests scripts bench
