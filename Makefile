@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install eval clean
+.PHONY: run test bench lint install eval eval-emergency eval-classify clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -29,6 +29,17 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py --out bench/results/classify.json
 	$(BIN)/python bench/summarize.py bench/results > bench/results/SUMMARY.md
 	cat bench/results/SUMMARY.md
+
+# Held-out figures; each helper's evaluation has its own target and line (data paths overridable).
+EMERGENCY_DATA ?= tests/data/eval_emergency
+CLASSIFY_DATA ?= scripts/data/classify_own_eval.jsonl ../shared/eval/messages_dev.jsonl
+eval: eval-emergency eval-classify
+
+eval-emergency: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_emergency.py $(EMERGENCY_DATA) --out docs/eval/emergency.md
+
+eval-classify: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_classify.py $(CLASSIFY_DATA) --out docs/eval/classify.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot knowledge_base connectors tests scripts bench
