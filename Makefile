@@ -30,6 +30,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/summarize.py bench/results > bench/results/SUMMARY.md
 	cat bench/results/SUMMARY.md
 
+# Answer figures into a file: the project's own held-out sets, plus shared dev files when DATA is given
+# (reporting only): `make eval DATA=../shared/eval`.
+DATA ?=
+EVAL_OUT ?= eval-results/answers.md
+eval: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_answers.py report --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
+
 lint: $(STAMP)
 	$(BIN)/ruff check bot knowledge_base connectors tests scripts bench
 	$(BIN)/mypy bot knowledge_base connectors
