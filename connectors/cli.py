@@ -103,6 +103,23 @@ def classify(
     classify_command(input, output)
 
 
+@app.command("import-messages")
+def import_messages(
+    path: Annotated[Path, typer.Argument(help="JSONL: id, time, title, text (+ district, category, status, votes)")],
+    batch: Annotated[int, typer.Option(help="records per transaction")] = 64,
+) -> None:
+    """Import past requests for the analysis; a re-run skips what was imported. Never dispatched."""
+    from connectors.commands.import_messages import import_command
+
+    configure_logging(logging.WARNING)
+    if not path.is_file():
+        console.print(f"[red]找不到文件：{path}[/red]")
+        raise typer.Exit(2)
+    report = import_command(path, batch=max(batch, 1), console=console)
+    if report.lines and not (report.imported + report.skipped):
+        raise typer.Exit(1)
+
+
 @app.command()
 def worker() -> None:
     """Run the delivery worker alone (when HOTLINE_WORKER=off for `serve`)."""
