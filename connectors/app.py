@@ -36,8 +36,12 @@ ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.r
            agent.router, handoff.router, analytics.router, console_pages.router]
 
 
-def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None) -> FastAPI:
-    """The whole product's HTTP surface; with HOTLINE_WORKER=on the delivery worker runs alongside."""
+def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None,
+               warm_up: bool = True) -> FastAPI:
+    """The whole product's HTTP surface; with HOTLINE_WORKER=on the delivery worker runs alongside.
+
+    Start-up warms every model in a background thread: `/livez` answers at once, `/healthz` only when the
+    first turn will be as fast as any later one."""
     configure_logging()
     runtime = runtime or Runtime()
     if run_worker is None:
@@ -45,12 +49,15 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        warming = runtime.start_warm_up() if warm_up else None
         handle = start_background_worker(runtime) if run_worker else None
         try:
             yield
         finally:
             if handle is not None:
                 handle.stop()
+            if warming is not None:
+                warming.join()
 
     app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime

@@ -239,6 +239,12 @@ class KnowledgeBase:
         return fuse(rankings, dense_sims=dense_sims, bm25_scores={c.chunk_id: s for c, s in lexical},
                     top_k=top_k)
 
+    def warm_up(self, query: str) -> None:
+        """Load what the first search would: jieba's dictionary, the BM25 index, Chroma's HNSW index and the
+        embedder's weights, by running one real search."""
+        self._lexical()
+        self.search(query)
+
     def document_chunks(self, doc_id: str) -> list[RetrievedChunk]:
         """Every chunk of one document, in document order."""
         chunks = sorted(self.vectors.document(doc_id), key=lambda c: c.ord)
