@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     lookup_max_failures: int = Field(5, ge=1, alias="HOTLINE_LOOKUP_MAX_FAILURES")
     lookup_lockout_s: int = Field(900, ge=1, alias="HOTLINE_LOOKUP_LOCKOUT")
 
+    # Chat turns: at most this many run at once (a bounded thread pool); a turn that waits longer than
+    # the queue timeout for a slot is answered 503 with Retry-After.
+    turn_slots: int = Field(4, ge=1, le=64, alias="HOTLINE_TURN_SLOTS")
+    turn_queue_timeout_s: float = Field(3.0, gt=0, alias="HOTLINE_TURN_QUEUE_TIMEOUT")
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":

@@ -15,6 +15,7 @@ from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
 from connectors.web import console_pages, pages
+from connectors.web.admission import TurnGate
 from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
     admin_kb,
@@ -66,6 +67,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
     settings = runtime.settings
     app.state.login_throttle = FailureThrottle("login", max_failures=settings.login_max_failures,
                                                window_s=settings.login_lockout_s)
+    app.state.turn_gate = TurnGate(slots=settings.turn_slots, wait_s=settings.turn_queue_timeout_s)
     app.state.lookup_throttle = FailureThrottle("lookup", max_failures=settings.lookup_max_failures,
                                                 window_s=settings.lookup_lockout_s, client_factor=3)
     # The last added runs first: the JSON check, then the Origin check, then the cookie session.

@@ -12,7 +12,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from bot.dialog import handoff
 from bot.dialog.sessions import web_session_id
@@ -48,10 +47,11 @@ def _turn(body: ChatRequest, runtime: RuntimeDep) -> Turn:
     return Turn(session_id=web_session_id(body.session_id), text=text, channel="web")
 
 
-@router.post("/chat", response_model=Reply)
-def chat(body: ChatRequest, runtime: RuntimeDep) -> Reply:
-    """Answer, ask for a missing fact, read back a ticket, or submit it."""
-    return runtime.dialog.handle(_turn(body, runtime))
+@router.post("/chat", response_model=Reply, responses={503: {"description": "too many turns in flight"}})
+async def chat(request: Request, body: ChatRequest, runtime: RuntimeDep) -> Reply:
+    """Answer, ask for a missing fact, read back a ticket, or submit it; 503 with Retry-After when busy."""
+    turn = _turn(body, runtime)
+    return await request.app.state.turn_gate.run(lambda: runtime.dialog.handle(turn))
 
 
 def pieces(text: str) -> list[str]:
@@ -61,12 +61,13 @@ def pieces(text: str) -> list[str]:
 
 
 @router.post("/chat/stream")
-async def chat_stream(body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
+async def chat_stream(request: Request, body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
     """The same turn as POST /api/chat, as server-sent events: `delta` pieces of the reply, then `reply`."""
     turn = _turn(body, runtime)
+    # The turn runs before the stream opens, so a busy server still answers 503 rather than an empty stream.
+    reply: Reply = await request.app.state.turn_gate.run(lambda: runtime.dialog.handle(turn))
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        reply: Reply = await run_in_threadpool(runtime.dialog.handle, turn)
         for piece in pieces(reply.reply):
             yield {"event": "delta", "data": json.dumps({"text": piece}, ensure_ascii=False)}
             await asyncio.sleep(PIECE_PAUSE_S)
