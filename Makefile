@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Line coverage of bot/, knowledge_base/ and connectors/ was 93% on 2026-12-02; `make test` fails below this.
 COVERAGE_FLOOR ?= 90
 
-.PHONY: run test bench lint install eval eval-emergency clean
+.PHONY: run test bench lint install eval eval-emergency eval-classify clean eval-answers
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -35,10 +35,21 @@ bench: $(STAMP)
 
 # Held-out figures; each helper's evaluation has its own target and line (data paths overridable).
 EMERGENCY_DATA ?= tests/data/eval_emergency
-eval: eval-emergency
+CLASSIFY_DATA ?= scripts/data/classify_own_eval.jsonl ../shared/eval/messages_dev.jsonl
+# Answers: the project's own held-out sets, plus shared dev files when DATA is given (reporting only):
+# `make eval-answers DATA=../shared/eval`.
+DATA ?=
+ANSWERS_OUT ?= eval-results/answers.md
+eval: eval-emergency eval-classify eval-answers
 
 eval-emergency: $(STAMP)
 	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_emergency.py $(EMERGENCY_DATA) --out docs/eval/emergency.md
+
+eval-classify: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_classify.py $(CLASSIFY_DATA) --out docs/eval/classify.md
+
+eval-answers: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_answers.py report --out $(ANSWERS_OUT) $(if $(DATA),--data $(DATA))
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot knowledge_base connectors tests scripts bench

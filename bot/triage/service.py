@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.config import Settings, get_settings
 from bot.taxonomy import Taxonomy, load_taxonomy
 from bot.triage.classifier import CategoryClassifier, CategoryPrediction
+from bot.triage.fitcache import fit_classifier
 from bot.triage.embedding import Embedder, default_embedder
 from bot.triage.emergency import EmergencyDetector, EmergencyHit, load_detector
 from bot.triage.examples import load_examples
@@ -67,10 +68,10 @@ class Triage:
 
 def build_triage(settings: Settings | None = None, *, embedder: Embedder | None = None,
                  cache_dir: Path | None = None) -> Triage:
-    """Load and validate the taxonomy, examples and emergency keywords, and train the classifier."""
+    """Load and validate the taxonomy, examples and emergency keywords; fit the classifier or load its cached fit."""
     settings = settings or get_settings()
     taxonomy = load_taxonomy(settings.overrides_dir)
-    classifier = CategoryClassifier(
+    classifier = fit_classifier(
         taxonomy=taxonomy,
         examples=load_examples(taxonomy),
         embedder=embedder or default_embedder(),
