@@ -155,7 +155,8 @@ def _clash(question: str, matched: frozenset[int], lo: int, hi: int) -> float:
             if any(tag.startswith(_NAMING_TAGS) for _s, _e, _w, tag in _words(part)):
                 clash += len(outside)
         elif not inside and tag.startswith(_NAMING_TAGS) and (end == lo or start == hi + 1) and len(word) == 1:
-            clash += 1
+            # A naming character right before or after the name changes the item outright.
+            clash += 2
     return clash
 
 
