@@ -10,6 +10,7 @@ import io
 import json
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,7 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
 
-METRIC_ROWS = [("诉求总量", "volume", str), ("直接答复占比", "direct_reply_share", _pct), ("派单占比", "dispatch_share", _pct),
+METRIC_ROWS: list[tuple[str, str, Callable[[Any], str]]] = [("诉求总量", "volume", str), ("直接答复占比", "direct_reply_share", _pct), ("派单占比", "dispatch_share", _pct),
                ("解决率", "resolution_rate", _pct), ("满意率", "satisfaction_rate", _pct),
                ("按时办结率", "on_time_rate", _pct), ("转人工率", "handoff_rate", _pct),
                ("未答复率", "unanswered_rate", _pct)]

@@ -27,7 +27,7 @@ def surging(records: Sequence[Request], window: Window, *, min_count: int = 5, r
     dated = [r for r in records if r.time is not None and r.time < window.end_at]
     if not dated:
         return []
-    first_week = week_start(min(r.day for r in dated))  # type: ignore[type-var]
+    first_week = week_start(min(r.day for r in dated))  # type: ignore[type-var,arg-type]
     weeks_in_window = []
     w = week_start(window.start)
     while w <= window.end:

@@ -61,7 +61,7 @@ def centred(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
 def ctfidf_names(docs_per_cluster: list[list[list[str]]], top: int = 3) -> list[list[str]]:
     """The `top` distinctive words of each cluster (class-based TF-IDF)."""
     tf = [Counter(t for doc in docs for t in set(doc)) for docs in docs_per_cluster]
-    total = Counter()
+    total: Counter[str] = Counter()
     for c in tf:
         total.update(c)
     avg = sum(sum(c.values()) for c in tf) / max(len(tf), 1)
@@ -98,7 +98,7 @@ def discover(records: Sequence[Request], window: Window, *, max_topics: int = 20
     history_start = window.start_at - timedelta(weeks=HISTORY_WEEKS)
     before = np.array([records[i].time is not None and history_start <= records[i].time < window.start_at
                        for i in idx], dtype=bool)
-    prior = Counter()
+    prior: Counter[int] = Counter()
     if before.any():
         sims = centred(vectors[before], mean) @ centroids.T
         nearest = sims.argmax(axis=1)

@@ -8,10 +8,10 @@ from pathlib import Path
 from bot.config import Settings, get_settings
 from bot.taxonomy import Taxonomy, load_taxonomy
 from bot.triage.classifier import CategoryClassifier, CategoryPrediction
-from bot.triage.fitcache import fit_classifier
 from bot.triage.embedding import Embedder, default_embedder
 from bot.triage.emergency import EmergencyDetector, EmergencyHit, load_detector
 from bot.triage.examples import load_examples
+from bot.triage.fitcache import fit_classifier
 from bot.triage.intent import IntentResult, detect_intent
 from bot.triage.urgency import assess_urgency
 
