@@ -18,6 +18,11 @@ Everything runs in one process on a fresh temporary HOTLINE_DATA_DIR with the of
                (complaint -> location -> phone -> 确认) for `--sessions` sessions; one warm-up session is not timed.
                Per turn p50/p95 overall and by step; every session is checked to follow the script and submit.
 
+0. real      - with `--real FILE` (default ../shared/eval/messages_stream.jsonl when present) the first
+               `--real-messages` real messages: the embedder's own rate on the texts the classifier embeds, the
+               command's loop embedding every message, and the loop as shipped (see `bench_real`);
+               `--real-only` runs just this figure.
+
 Peak RSS (ru_maxrss) is recorded after each phase.
 """
 
