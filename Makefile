@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Line coverage of bot/, knowledge_base/ and connectors/ was 93% on 2026-12-02; `make test` fails below this.
+COVERAGE_FLOOR ?= 90
 
 .PHONY: run test bench lint install eval eval-emergency eval-classify clean eval-answers
 
@@ -19,7 +21,8 @@ run: $(STAMP)
 	$(BIN)/hotline serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
-	ANONYMIZED_TELEMETRY=False $(BIN)/pytest -q
+	ANONYMIZED_TELEMETRY=False $(BIN)/pytest -q --cov=bot --cov=knowledge_base --cov=connectors \
+	  --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 bench: $(STAMP)
 	mkdir -p bench/results

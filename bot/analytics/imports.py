@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import select
 
+from bot.analytics.places import place_keys
 from bot.analytics.tables import ImportedRequest
 from bot.intake.extract import Extractor
 from bot.store.db import session_scope
@@ -207,6 +208,9 @@ class Importer:
             district = row.get("district") if isinstance(row.get("district"), str) and row["district"].strip() else None
             district = self.extractor.gazetteer.normalise_district(district) or district or ticket.location.district
             status = row.get("status")
+            places = place_keys(f"{title}。{text}" if title else text, community=ticket.location.community,
+                                landmark=ticket.location.landmark, businesses=[p.name for p in ticket.parties],
+                                gazetteer=self.extractor.gazetteer)
             out.append(ImportedRequest(
                 source_id=str(row["id"]),
                 received_at=when,
@@ -224,6 +228,7 @@ class Importer:
                 community=ticket.location.community,
                 landmark=ticket.location.landmark,
                 location_raw=(ticket.location.raw or None) and ticket.location.raw[:500],
+                places=places,
                 status=str(status)[:20] if isinstance(status, str) and status.strip() else None,
                 votes=_votes(row),
                 summary=ticket.summary,

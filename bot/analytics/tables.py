@@ -37,6 +37,7 @@ class ImportedRequest(Base):
     community: Mapped[str | None] = mapped_column(String(200), nullable=True)
     landmark: Mapped[str | None] = mapped_column(String(200), nullable=True)
     location_raw: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    places: Mapped[list[str]] = mapped_column(JSON, default=list)  # "kind:name" keys (bot.analytics.places)
     status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     votes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)

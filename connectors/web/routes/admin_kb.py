@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -108,7 +108,7 @@ def hit_test(body: HitTestRequest, runtime: RuntimeDep, _admin: AdminDep) -> Hit
 
 
 @router.get("/unanswered")
-def unanswered(db: DbDep, _admin: AdminDep, limit: int = 50) -> list[dict[str, Any]]:
+def unanswered(db: DbDep, _admin: AdminDep, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
     """Questions the base could not answer, grouped by topic, most asked first."""
     groups = db.execute(
         select(UnansweredQuestion.topic_key, func.count().label("count"),

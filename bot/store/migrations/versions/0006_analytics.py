@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("community", sa.String(length=200), nullable=True),
         sa.Column("landmark", sa.String(length=200), nullable=True),
         sa.Column("location_raw", sa.String(length=500), nullable=True),
+        sa.Column("places", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=True),
         sa.Column("votes", sa.Integer(), nullable=True),
         sa.Column("summary", sa.Text(), nullable=True),
