@@ -151,8 +151,8 @@ def new_topics(records: Sequence[Request], window: Window, *, min_history_days: 
     w = np.nonzero(in_window)[0]
     h = x[before]
     nearest_before = np.zeros(len(w))
-    for s in range(0, len(w), 1024):
-        nearest_before[s:s + 1024] = (x[w[s:s + 1024]] @ h.T).max(axis=1)
+    for s in range(0, len(w), 256):  # in slices: 256 × a long history stays around 100 MB
+        nearest_before[s:s + 256] = (x[w[s:s + 256]] @ h.T).max(axis=1)
     novel = w[nearest_before < NOVEL_BELOW]
     if len(novel) < MIN_NEW:
         return []
