@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +15,7 @@ from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
 from connectors.web import console_pages, pages
+from connectors.web.hardening import StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
     admin_kb,
     agent,
@@ -36,8 +36,12 @@ ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.r
            agent.router, handoff.router, analytics.router, console_pages.router]
 
 
-def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None) -> FastAPI:
-    """The whole product's HTTP surface; with HOTLINE_WORKER=on the delivery worker runs alongside."""
+def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None,
+               warm_up: bool = True) -> FastAPI:
+    """The whole product's HTTP surface; with HOTLINE_WORKER=on the delivery worker runs alongside.
+
+    Start-up warms every model in a background thread: `/livez` answers at once, `/healthz` only when the
+    first turn will be as fast as any later one."""
     configure_logging()
     runtime = runtime or Runtime()
     if run_worker is None:
@@ -45,16 +49,20 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        warming = runtime.start_warm_up() if warm_up else None
         handle = start_background_worker(runtime) if run_worker else None
         try:
             yield
         finally:
             if handle is not None:
                 handle.stop()
+            if warming is not None:
+                warming.join()
 
     app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.add_middleware(SessionMiddleware, secret_key=runtime.settings.session_secret, same_site="strict")
+    app.add_middleware(StrictJsonMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     _install_error_handlers(app)
@@ -69,10 +77,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             detail = "请求不是有效的 JSON。"
         else:
             detail = "请求格式不正确：" + "；".join(
-                f"{'.'.join(str(p) for p in e.get('loc', ()))} {e.get('msg', '')}" for e in errors[:5]
+                f"{'.'.join(str(p) for p in e['loc'])} {e['msg']}" for e in safe_errors(errors[:5])
             )
-        return JSONResponse({"detail": detail, "errors": json.loads(json.dumps(errors, default=str))},
-                            status_code=422)
+        # The errors go back without the echoed input: it may be non-finite or unencodable.
+        return JSONResponse({"detail": detail, "errors": safe_errors(errors)}, status_code=422)
 
     @app.exception_handler(BadInput)
     async def _bad_input(_request: Request, exc: BadInput) -> JSONResponse:

@@ -108,3 +108,8 @@ def load_detector(path: Path = SHIPPED_PATH) -> EmergencyDetector:
 def emergency_reply(hit: EmergencyHit) -> str:
     """The short instruction shown at once; no questions before it."""
     return f"【紧急】{hit.instruction}如已脱离危险，可稍后再向我们反映后续问题。"
+
+
+def load_keyword_detector(path: Path = SHIPPED_PATH) -> EmergencyDetector:
+    """The keyword list alone (kept for comparison in scripts/eval_emergency.py)."""
+    return load_detector(path)

@@ -12,7 +12,7 @@ from connectors.web.deps import DbDep
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
-Last4 = Query(..., pattern=r"^\d{4}$", description="登记手机号的后四位")
+Last4 = Query(..., pattern=r"^[0-9]{4}$", description="登记手机号的后四位")
 
 
 class InformationIn(BaseModel):
