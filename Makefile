@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Line coverage of bot/, knowledge_base/ and connectors/ was 93% on 2026-12-02; `make test` fails below this.
+COVERAGE_FLOOR ?= 90
 
 .PHONY: run test bench lint install eval eval-emergency eval-classify clean eval-answers
 
@@ -19,7 +21,8 @@ run: $(STAMP)
 	$(BIN)/hotline serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
-	ANONYMIZED_TELEMETRY=False $(BIN)/pytest -q
+	ANONYMIZED_TELEMETRY=False $(BIN)/pytest -q --cov=bot --cov=knowledge_base --cov=connectors \
+	  --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 bench: $(STAMP)
 	mkdir -p bench/results
@@ -27,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_dispatch.py --out bench/results/dispatch.json
 	$(BIN)/python bench/bench_wechat.py --out bench/results/wechat.json
 	$(BIN)/python bench/bench_classify.py --out bench/results/classify.json
+	$(BIN)/python bench/bench_analytics.py --out bench/results/analytics.json
 	$(BIN)/python bench/summarize.py bench/results > bench/results/SUMMARY.md
 	cat bench/results/SUMMARY.md
 

@@ -121,6 +121,29 @@ def import_messages(
 
 
 @app.command()
+def report(
+    start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (Beijing time)")],
+    end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD, included")],
+    out: Annotated[Path, typer.Option("--out", help="folder for report.html, report.md, report.json, charts")],
+) -> None:
+    """The weekly report: metrics, the 四高 lists, surges and topics, with PNG charts and their CSV."""
+    from datetime import date
+
+    from connectors.commands.report import report_command
+
+    configure_logging(logging.WARNING)
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        console.print("[red]日期格式应为 YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from exc
+    if last < first:
+        console.print("[red]--to 不能早于 --from[/red]")
+        raise typer.Exit(2)
+    report_command(first, last, out, console=console)
+
+
+@app.command()
 def worker() -> None:
     """Run the delivery worker alone (when HOTLINE_WORKER=off for `serve`)."""
     from connectors.commands.worker import worker_command

@@ -290,7 +290,7 @@ def build() -> None:
                                  "expect": {"any_of": expect[(doc_id, kind)]}, "template": f"{kind}/{style}/{n}"})
     absent = []
     for split, names in (("tune", ABSENT_TUNE), ("test", ABSENT_TEST)):
-        for n, name in enumerate(names):
+        for name in names:
             for template in rng.sample(ABSENT_ASK[split], 2):
                 absent.append({"question": template.format(x=name), "split": split, "style": "absent", "item": name})
         for text in OFF_TOPIC[split]:

@@ -37,7 +37,7 @@ def from_ticket(row: TicketRow) -> Request:
     payload = row.payload or {}
     location = payload.get("location") or {}
     text = payload.get("verbatim") or row.summary or ""
-    parties = [p.get("name") for p in payload.get("parties") or [] if isinstance(p, dict) and p.get("name")]
+    parties = [str(p["name"]) for p in payload.get("parties") or [] if isinstance(p, dict) and p.get("name")]
     return Request(
         id=row.ticket_no, time=utc(row.created_at), text=text, title=None, category_l1=row.category_l1,
         category_l2=row.category_l2, district=row.district, street=row.street,

@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from bot.taxonomy import Taxonomy
+from bot.thresholds import threshold
 from bot.triage.embedding import Embedder, embed_batched
 from bot.triage.examples import Example
 from bot.triage.text import focus_text
@@ -262,23 +263,43 @@ class CategoryClassifier:
         return self.predict_many([text], titles=[title])[0]
 
     def predict_many(self, texts: list[str], *, titles: list[str | None] | None = None,
-                     vectors: np.ndarray | None = None) -> list[CategoryPrediction]:
-        """Categories for many messages: one embedder call per batch (or `vectors` already computed)."""
+                     vectors: np.ndarray | None = None, skip: float | None = None) -> list[CategoryPrediction]:
+        """Categories for many messages, with one embedder call for the whole batch.
+
+        Only the messages the cheap stack is unsure of (probability below `skip`, by default the calibrated
+        `triage.skip_embedding`) are embedded; pass `vectors` (one per text) to use vectors already computed,
+        or `skip=1.01` to embed every message.
+        """
         titles = titles or [None] * len(texts)
         focus = [read_view(t, ti) for t, ti in zip(texts, titles, strict=True)]
-        if vectors is None:
-            vectors = embed_batched(self.embedder, [embed_view(t, ti) for t, ti in zip(texts, titles, strict=True)])
-        probs = self.probabilities(focus, vectors, titles)
+        if not texts:
+            return []
+        probs = self.cheap_probabilities(focus, titles)
+        rows: list[np.ndarray | None] = [None] * len(texts)
+        if vectors is not None:
+            need = list(range(len(texts)))
+            emb = np.asarray(vectors, dtype=np.float32)
+        else:
+            limit = threshold("triage.skip_embedding") if skip is None else skip
+            need = [i for i in range(len(texts)) if probs[i].max() < limit]
+            emb = embed_batched(self.embedder, [embed_view(texts[i], titles[i]) for i in need], batch=len(need) or 1)
+            emb = emb if len(need) else np.zeros((0, 384), dtype=np.float32)
+        if need:
+            sub = emb if vectors is None else emb[need]
+            probs[need] = self.probabilities([focus[i] for i in need], sub, [titles[i] for i in need])
+            for j, i in enumerate(need):
+                rows[i] = sub[j]
         out = []
         for i, f in enumerate(focus):
             best = int(probs[i].argmax())
             level1 = self.labels[best]
-            level2, kws = self._level2(level1, f, titles[i], vectors[i])
+            level2, kws = self._level2(level1, f, titles[i], rows[i])
             scores = {self.labels[j]: round(float(probs[i, j]), 4) for j in np.argsort(-probs[i])[:3]}
             out.append(CategoryPrediction(level1, level2, float(probs[i, best]), scores, kws))
         return out
 
-    def _level2(self, level1: str, focus: str, title: str | None, vector: np.ndarray) -> tuple[str, tuple[str, ...]]:
+    def _level2(self, level1: str, focus: str, title: str | None,
+                vector: np.ndarray | None) -> tuple[str, tuple[str, ...]]:
         """Second level: the best keyword evidence within the first level, else the nearest example's or prototype's."""
         hits = self.keywords.hits(focus, title=title).get(level1, [])
         if hits:
@@ -287,15 +308,18 @@ class CategoryClassifier:
                 totals[l2] = totals.get(l2, 0.0) + w
             best = max(totals, key=lambda k: totals[k])
             return best, tuple(k for k, l2, _ in hits if l2 == best)
+        names = self.taxonomy.level2_names(level1)
+        if vector is None:  # answered without an embedding
+            return ("其他" if "其他" in names else names[-1]), ()
+        close = threshold("triage.level2_similarity")  # only a close neighbour is evidence for a second level
         idx = [i for i, e in enumerate(self.examples) if e.level1 == level1]
         if idx:
             sims = self._emb[idx] @ vector
             j = int(sims.argmax())
-            if sims[j] >= 0.85:  # only a close neighbour is evidence enough for a second level
+            if sims[j] >= close:
                 return self.examples[idx[j]].level2, ()
-        names = self.taxonomy.level2_names(level1)
         if len(self.prototypes.vectors):
             l2, sim = self.prototypes.best_level2(vector, self.labels.index(level1))
-            if l2 in names and sim >= 0.85:
+            if l2 in names and sim >= close:
                 return l2, ()
         return ("其他" if "其他" in names else names[-1]), ()

@@ -73,7 +73,7 @@ def fit_classifier(*, taxonomy: Taxonomy, examples: list[Example], embedder: Emb
 
 def _store(path: Path, fitted: CategoryClassifier) -> None:
     embedder = fitted.embedder
-    fitted.embedder = None  # type: ignore[assignment] - the model is process state, never pickled
+    fitted.embedder = None  # type: ignore[assignment]  # the model is process state, never pickled
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

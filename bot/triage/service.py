@@ -37,6 +37,13 @@ class Triage:
         self.classifier = classifier
         self.detector = detector
 
+    def warm_up(self) -> None:
+        """Make the first real message as fast as the hundredth: load the embedder's model and run every
+        component once (the fit itself is done, or loaded from its cache, when the Triage is built)."""
+        self.classifier.predict_many(["小区楼下的路灯坏了一个月没人修"], skip=1.01)
+        self.classifier.predict_many(["公司拖欠工资三个月，老板一直躲着不见"])
+        self.detector.detect("楼道里有烟味")
+
     def emergency(self, text: str) -> EmergencyHit | None:
         """The emergency check alone: cheap, run on every turn before anything else."""
         return self.detector.detect(text)
@@ -45,10 +52,12 @@ class Triage:
         """Intent, category, urgency and emergency for one message."""
         return self.classify_many([text], titles=[title])[0]
 
-    def classify_many(self, texts: list[str], *, titles: list[str | None] | None = None) -> list[TriageResult]:
-        """Triage many messages; the category model runs batched."""
+    def classify_many(self, texts: list[str], *, titles: list[str | None] | None = None,
+                      skip: float | None = None) -> list[TriageResult]:
+        """Triage many messages: the category model runs batched (one embedder call for the batch, and only
+        for the messages its cheap components are unsure of)."""
         titles = titles or [None] * len(texts)
-        categories = self.classifier.predict_many(texts, titles=titles)
+        categories = self.classifier.predict_many(texts, titles=titles, skip=skip)
         out = []
         for text, title, category in zip(texts, titles, categories, strict=True):
             full = f"{title}。{text}" if title else text

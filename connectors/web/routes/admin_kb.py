@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from bot.answer import grounding
-from bot.answer.question import parse
 from bot.answer.types import RetrievedChunk
 from bot.errors import FileTooLarge
 from bot.store.tables import AuditEntry, UnansweredQuestion
@@ -104,7 +103,7 @@ def hit_test(body: HitTestRequest, runtime: RuntimeDep, _admin: AdminDep) -> Hit
     """Ranked chunks with their fused, dense and BM25 scores, and the grounding decision."""
     kb = runtime.knowledge_base
     chunks = kb.search(body.query, top_k=body.top_k)
-    decision = grounding.decide(parse(body.query), chunks, weight=kb.term_weight)
+    decision = grounding.decide(body.query, chunks, weight=kb.term_weight)
     return HitTestResponse(grounded=decision.supported, reason=decision.reason, chunks=chunks)
 
 

@@ -10,7 +10,7 @@ from tests.bot.analytics import synth
 
 @pytest.fixture(scope="session")
 def streams(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    """(planted records, quiet records, the generated rows by id)."""
+    """(planted records, quiet records, the generated rows by id, the imported rows' columns)."""
     from bot.analytics.imports import build_importer
     from bot.analytics.repository import from_imported
     from bot.config import get_settings
@@ -29,4 +29,6 @@ def streams(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     planted = [from_imported(b) for b in built]
     truth = {r.id: r for r in rows}
     quiet = [r for r in planted if truth[r.id].planted is None]
-    return planted, quiet, truth
+    columns = [{c.name: getattr(b, c.name) for c in b.__table__.columns if c.name not in ("id", "imported_at")}
+               for b in built]
+    return planted, quiet, truth, columns

