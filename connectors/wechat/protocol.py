@@ -62,6 +62,20 @@ def check_url_signature(*, token: str, signature: str | None, timestamp: str | N
         raise SignatureMismatch("signature mismatch")
 
 
+# A signed post older (or newer) than this is a replay, or a clock this far off is not WeChat's.
+MAX_SKEW_S = 300
+
+
+def check_fresh(timestamp: str, *, now: float | None = None) -> None:
+    """Refuse a timestamp outside a few minutes of now (replayed or forged posts)."""
+    import time
+
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        raise SignatureMismatch("bad timestamp")
+    if abs((time.time() if now is None else now) - int(timestamp)) > MAX_SKEW_S:
+        raise SignatureMismatch("timestamp outside the allowed window")
+
+
 def build_crypto(*, token: str, aes_key: str | None, appid: str | None) -> WeChatCrypto | None:
     """wechatpy's AES codec for safe mode, or None when no EncodingAESKey is configured."""
     if not aes_key:
@@ -131,6 +145,7 @@ def open_envelope(
     """Verify and decode one POSTed message in plaintext, compatible or safe mode."""
     check_url_signature(token=token, signature=signature, timestamp=timestamp, nonce=nonce)
     assert timestamp is not None and nonce is not None  # checked above
+    check_fresh(timestamp)
     outer = parse_xml(body)
     wants_aes = (encrypt_type or "raw").lower() == "aes"
     if wants_aes and crypto is not None:

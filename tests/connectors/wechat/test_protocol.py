@@ -131,3 +131,11 @@ def test_process_survives_bad_input_and_keeps_answering(make_harness) -> None:
     for _ in range(3):
         h.sim.post_raw(b"<xml><oops", h.sim.signed_query(encrypt="x"))
     assert h.sim.send(h.sim.text("o_after", "还在吗")).reply == "收到：还在吗"
+
+
+@pytest.mark.parametrize("age_s", [10 * 86400, 5 * 365 * 86400, -3600])
+def test_a_correctly_signed_post_with_a_stale_timestamp_is_refused(harness: Harness, age_s: int) -> None:
+    plain = xmltodict.unparse({"xml": harness.sim.text("o_replay", "你好")}, full_document=False).encode()
+    query = harness.sim.signed_query(timestamp=str(int(time.time()) - age_s))
+    assert harness.sim.post_raw(plain, query).status_code == 403
+    assert harness.dialog.turns == []
