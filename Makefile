@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_dispatch.py --out bench/results/dispatch.json
 	$(BIN)/python bench/bench_wechat.py --out bench/results/wechat.json
 	$(BIN)/python bench/bench_classify.py --out bench/results/classify.json
+	$(BIN)/python bench/bench_analytics.py --out bench/results/analytics.json
 	$(BIN)/python bench/summarize.py bench/results > bench/results/SUMMARY.md
 	cat bench/results/SUMMARY.md
 

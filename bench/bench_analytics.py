@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_analytics.py --out bench/results/analytics.json
 
-1. import   - `--messages` generated long messages (about the real stream's 350 characters each) in a temp
+1. import   - `--messages` generated complaint messages (about 170 characters each) in a temp
               JSONL, through `hotline classify`'s code path (connectors/commands/classify.py) and through
               the importer (bot/analytics/imports.py, one transaction per batch) on a fresh temp database;
               messages/s for each. Model start-up (training the classifier) is reported apart.

@@ -15,7 +15,8 @@ from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
 from connectors.web import console_pages, pages
-from connectors.web.hardening import StrictJsonMiddleware, safe_errors
+from connectors.web.admission import TurnGate
+from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
     admin_kb,
     agent,
@@ -29,8 +30,10 @@ from connectors.web.routes import (
     tickets,
     unit,
 )
+from connectors.web.throttle import FailureThrottle
 from connectors.wechat import router as wechat
 
+SESSION_COOKIE = "hotline_session"
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
            unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router,
            agent.router, handoff.router, analytics.router, console_pages.router]
@@ -61,7 +64,18 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
 
     app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
-    app.add_middleware(SessionMiddleware, secret_key=runtime.settings.session_secret, same_site="strict")
+    settings = runtime.settings
+    app.state.login_throttle = FailureThrottle("login", max_failures=settings.login_max_failures,
+                                               window_s=settings.login_lockout_s)
+    app.state.turn_gate = TurnGate(slots=settings.turn_slots, wait_s=settings.turn_queue_timeout_s)
+    app.state.lookup_throttle = FailureThrottle("lookup", max_failures=settings.lookup_max_failures,
+                                                window_s=settings.lookup_lockout_s, client_factor=3)
+    # The last added runs first: the JSON check, then the Origin check, then the cookie session.
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie=SESSION_COOKIE,
+                       max_age=int(settings.staff_session_hours * 3600), same_site="strict",
+                       https_only=settings.secure_cookies)
+    app.add_middleware(OriginCheckMiddleware, cookie_name=SESSION_COOKIE,
+                       allowed=tuple(settings.allowed_origins.split(",")))
     app.add_middleware(StrictJsonMiddleware)
     for router in ROUTERS:
         app.include_router(router)

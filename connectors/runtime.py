@@ -149,8 +149,11 @@ class Runtime:
     def triage(self) -> Triage:
         """Intent, category, urgency and emergencies; trains the category ensemble on first use."""
         from bot.triage.service import build_triage
+        from knowledge_base.index.embedder import default_embedder
 
-        return build_triage(self.settings)
+        # The knowledge base's embedder and its query cache: a message triage and retrieval both embed is
+        # embedded once.
+        return build_triage(self.settings, embedder=default_embedder())
 
     @cached_property
     def extractor(self) -> Extractor:

@@ -47,7 +47,8 @@ def analyse(records: list[Request], window: Window, protos: danger.Prototypes) -
             place, l1 = f.details["place"], f.details["category_l1"]
             level = f.details["place_level"]
             counts = Counter(week_start(r.day).isoformat() for r in records if r.day and (r.category_l1 or "未分类") == l1
-                             and (r.district == place if level == "区" else f"{r.district or ''}{r.street}" == place))
+                             and (r.district == place if level == "区" else f"{r.district or ''}{r.street}" == place
+                                  if level == "街道" else any(k.partition(":")[2] == place for k in r.places)))
             surge_series[f.label] = [counts.get(w, 0) for w in weeks]
     topic_list = topics.discover(records, window)
     return {

@@ -1,6 +1,6 @@
 """High volume: week-over-week surges per category × place, tested against the place's own baseline.
 
-For every stream (first-level category × district, and × street) and every week of the window, the
+For every stream (first-level category × district, × street, and × each place the text names) and every week of the window, the
 week's count is compared with the mean of the stream's previous weeks (up to eight, only weeks the data
 covers) by a Poisson tail. Benjamini–Hochberg holds the false-discovery rate across every stream and
 week tested, and a surge also needs a minimum count and at least twice the baseline, so a quiet stream
@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.analytics.places import name_of
 from bot.analytics.records import Finding, Request, Window, span, week_start
 from bot.analytics.stats import benjamini_hochberg, poisson_tail
 
@@ -41,6 +42,8 @@ def surging(records: Sequence[Request], window: Window, *, min_count: int = 5, r
             counts[("district", r.district, l1)][wk].append(r)
         if r.street:
             counts[("street", f"{r.district or ''}{r.street}", l1)][wk].append(r)
+        for key in r.places[:2]:  # the text's own places: histories without a district field still have them
+            counts[("place", key, l1)][wk].append(r)
     tests = []
     for stream, by_week in counts.items():
         for wk in weeks_in_window:
@@ -61,10 +64,12 @@ def surging(records: Sequence[Request], window: Window, *, min_count: int = 5, r
     out = []
     for (level, place, l1), wk, rows, baseline, _, p in sorted(found, key=lambda t: t[-1])[:limit]:
         first, last = span(rows)
+        if level == "place":
+            place = name_of(place)
         out.append(Finding(
             label=f"{place} · {l1}", start=max(wk, window.start), end=min(wk + timedelta(days=6), window.end),
             request_ids=[r.id for r in rows],
-            details={"place": place, "place_level": "区" if level == "district" else "街道", "category_l1": l1,
+            details={"place": place, "place_level": {"district": "区", "street": "街道"}.get(level, "地点"), "category_l1": l1,
                      "week": wk.isoformat(), "baseline": round(baseline, 2), "ratio": round(len(rows) / max(baseline, MIN_RATE), 1),
                      "p_value": float(f"{p:.3g}"), "first": first.isoformat(), "last": last.isoformat()},
         ))

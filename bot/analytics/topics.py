@@ -4,8 +4,8 @@
 - Each cluster is named by c-TF-IDF over jieba tokens: a word's frequency in the cluster, weighted by how
   rare it is across clusters.
 - Representatives are the members nearest the centroid.
-- Tracking: the weeks before the window are assigned to the nearest centroid; a cluster is new, growing,
-  fading or steady by its count in the window against its rate before.
+- Tracking: the four weeks before the window are matched to each centroid (as close as its nearer members);
+  a cluster is new, growing, fading or steady by its count against its share before times the window's volume.
 - New topics (四首) are conservative: requests with nothing like them in the history (no earlier request
   within a similarity bar) that are like each other, three or more together.
 """
@@ -94,18 +94,20 @@ def discover(records: Sequence[Request], window: Window, *, max_topics: int = 20
     centroids = model.cluster_centers_ / np.maximum(np.linalg.norm(model.cluster_centers_, axis=1, keepdims=True), 1e-9)
     docs = [[tokens(records[wi[j]].full_text) for j in np.nonzero(labels == c)[0]] for c in range(k)]
     names = ctfidf_names(docs)
-    # History: the weeks before the window, each request counted for its nearest topic when close enough.
+    # History: the weeks before the window. An earlier request counts for a topic when it is as close to
+    # the centroid as the nearer three quarters of the topic's own members are.
     history_start = window.start_at - timedelta(weeks=HISTORY_WEEKS)
     before = np.array([records[i].time is not None and history_start <= records[i].time < window.start_at
                        for i in idx], dtype=bool)
+    member_sims = (x * centroids[labels]).sum(axis=1)
+    bars = np.array([min(float(np.quantile(member_sims[labels == c], 0.25)), ASSIGN_SIMILARITY)
+                     if (labels == c).any() else 1.0 for c in range(k)])
     prior: Counter[int] = Counter()
-    if before.any():
-        sims = centred(vectors[before], mean) @ centroids.T
-        nearest = sims.argmax(axis=1)
-        for c, s in zip(nearest, sims[np.arange(len(nearest)), nearest], strict=True):
-            if s >= ASSIGN_SIMILARITY:
-                prior[int(c)] += 1
-    weeks = max(window.days / 7, 1 / 7)
+    n_before = int(before.sum())
+    if n_before:
+        sims_before = centred(vectors[before], mean) @ centroids.T
+        for c in range(k):
+            prior[c] = int((sims_before[:, c] >= bars[c]).sum())
     out = []
     for c in range(k):
         members = np.nonzero(labels == c)[0]
@@ -114,13 +116,16 @@ def discover(records: Sequence[Request], window: Window, *, max_topics: int = 20
         sims = x[members] @ centroids[c]
         order = members[np.argsort(-sims)]
         rows = [records[wi[j]] for j in members]
-        rate_before = prior[c] / HISTORY_WEEKS * weeks
+        # The topic's share before, applied to the window's volume (a quiet holiday month is not a trend).
+        rate_before = prior[c] / n_before * n if n_before else 0.0
         count = len(rows)
+        # The same bar on both sides: the window's requests matched the way the earlier ones were.
+        matched = int(((x @ centroids[c]) >= bars[c]).sum())
         if prior[c] == 0:
             trend = "new"
-        elif count >= 2 * rate_before + 2:
+        elif matched >= 1.5 * rate_before + 3:
             trend = "growing"
-        elif count <= 0.5 * rate_before:
+        elif matched <= 0.5 * rate_before:
             trend = "fading"
         else:
             trend = "steady"
@@ -171,12 +176,15 @@ def new_topics(records: Sequence[Request], window: Window, *, min_history_days: 
     groups: dict[int, list[int]] = {}
     for a in range(len(novel)):
         groups.setdefault(find(a), []).append(a)
+    background = [tokens(records[i].full_text) for i in idx[w]]
     out = []
     for members in groups.values():
         rows = [records[idx[novel[m]]] for m in members]
         if len({r.text for r in rows}) < MIN_NEW:
             continue
-        terms = ctfidf_names([[tokens(r.full_text) for r in rows]], top=3)[0]
+        if len(rows) < 2 * MIN_NEW and len({r.day for r in rows}) < 2:
+            continue  # a few alike messages on one day are more often one person writing again than a new topic
+        terms = ctfidf_names([[tokens(r.full_text) for r in rows], background], top=3)[0]
         first, last = span(rows)
         out.append(Finding(
             label="·".join(terms), start=first, end=last, request_ids=[r.id for r in rows],

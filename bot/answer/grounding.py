@@ -68,15 +68,15 @@ def decide(question: Question | str, chunks: list[RetrievedChunk], *,
 
     candidates = list(by_doc)[:CANDIDATE_DOCS]
     alignments = {doc: align(text, by_doc[doc][0].title, weight) for doc in candidates}
-    dense = {doc: max((c.dense_score or 0.0) for c in by_doc[doc]) for doc in candidates}
+    dense_by_doc = {doc: max((c.dense_score or 0.0) for c in by_doc[doc]) for doc in candidates}
     clash_penalty = threshold("answer.clash_penalty")
 
     def score(doc: str) -> float:
         a = alignments[doc]
-        return a.name_coverage - clash_penalty * a.clash + threshold("answer.rank_dense_weight") * dense[doc]
+        return a.name_coverage - clash_penalty * a.clash + threshold("answer.rank_dense_weight") * dense_by_doc[doc]
 
     best = max(candidates, key=score)
-    a, sim = alignments[best], dense[best]
+    a, sim = alignments[best], dense_by_doc[best]
     supported = _supported(a, sim)
     best_chunks = sorted(by_doc[best], key=lambda c: c.score, reverse=True)
     return Grounding(supported, best, best_chunks, a.name_coverage, sim, _reason(a, sim, supported),

@@ -112,7 +112,7 @@ def question_kind(rest: str) -> tuple[str, float]:
 
 def naming_part(text: str) -> str:
     """The longest run of naming words (nouns, names, abbreviations) that is not a field's own name."""
-    field_chars = set()
+    field_chars: set[int] = set()
     for _kind, names in FIELDS.items():
         for name in names:
             if len(name) >= 2 and name in text:

@@ -32,8 +32,9 @@ def _corpus(docs: int, seed: int = 7) -> list[Chunk]:
     return chunks
 
 
-def _ranked(index: BM25Index, query: str) -> list[tuple[str, float]]:
-    return [(c.chunk_id, round(s, 4)) for c, s in index.search(query, k=10)]
+def _ranked(index: BM25Index, query: str) -> dict[str, float]:
+    """Every matching chunk with its score (ties may come in either order)."""
+    return {c.chunk_id: round(s, 4) for c, s in index.search(query, k=1000)}
 
 
 def test_scores_equal_the_bm25s_reference() -> None:
@@ -135,3 +136,17 @@ def test_a_change_made_by_another_process_is_applied_by_document(kb: KnowledgeBa
     assert hits[0].doc_id == "parking" and hits[0].bm25_score
     assert all(h.doc_id != "heating" for h in kb.search("暖气不热报修", top_k=3))
     assert kb.lexical_full_builds == 1
+
+
+def test_a_query_is_embedded_once_however_it_is_spaced_or_who_asks(kb: KnowledgeBase) -> None:
+    embedder = kb.embedder
+    embedder.clear_query_cache()
+    before = embedder.query_embeddings
+    first = embedder.embed_queries(["公积金 提取需要什么材料？"])[0]
+    again = embedder.embed_queries(["  公积金　提取需要什么材料？ "])[0]  # full-width space, padding
+    via_triage = embedder.query(["公积金 提取需要什么材料？"])[0]
+    assert embedder.query_embeddings == before + 1
+    assert (first == again).all() and (first == via_triage).all()
+    embedder.cache_size = 2
+    embedder.embed_queries(["甲", "乙", "丙"])
+    assert len(embedder._cache) == 2

@@ -18,6 +18,8 @@ from bot.store.tables import TicketRow
 from connectors.cli import app
 
 runner = CliRunner()
+# Each test trains the category classifier; on a loaded machine that outlasts the default timeout.
+pytestmark = pytest.mark.timeout(1200)
 
 ROWS = [
     {"id": "h1", "time": "2025-03-03T08:15:00", "title": "小区燃气味道很重",

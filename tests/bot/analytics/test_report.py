@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.analytics.tables import ImportedRequest
@@ -14,6 +15,9 @@ from bot.store.db import create_schema, session_scope
 from connectors.cli import app
 
 runner = CliRunner()
+
+# Building the shared stream embeds ~300 messages; on a loaded machine that outlasts the default timeout.
+pytestmark = pytest.mark.timeout(1200)
 
 
 def _load(columns: list[dict]) -> None:

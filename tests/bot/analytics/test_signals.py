@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.analytics.danger import dangerous, default_prototypes
 from bot.analytics.hotspots import concentrated, frequent
 from bot.analytics.records import Window
@@ -11,6 +13,9 @@ from bot.analytics.surges import surging
 from tests.bot.analytics import synth
 
 WINDOW = Window(*synth.WINDOW)
+
+# Building the shared stream embeds ~300 messages; on a loaded machine that outlasts the default timeout.
+pytestmark = pytest.mark.timeout(1200)
 
 
 def _planted(truth, kind: str) -> set[str]:  # noqa: ANN001

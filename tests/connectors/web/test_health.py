@@ -25,7 +25,7 @@ def test_livez_answers_while_healthz_waits_for_the_warm_up(runtime: Runtime, mon
         assert starting.status_code == 503
         assert starting.json()["status"] == "starting"
         release.set()
-        assert runtime.readiness.wait(120)
+        assert runtime.readiness.wait(900)
         ready = client.get("/healthz")
         assert ready.status_code == 200
         assert ready.json() == {"status": "ok"}
@@ -33,7 +33,7 @@ def test_livez_answers_while_healthz_waits_for_the_warm_up(runtime: Runtime, mon
 
 def test_warm_up_loads_every_part_a_turn_needs(runtime: Runtime) -> None:
     with TestClient(create_app(runtime, run_worker=False)) as client:
-        assert runtime.readiness.wait(120)
+        assert runtime.readiness.wait(900)
         assert client.get("/healthz").status_code == 200
     built = runtime.__dict__  # cached_property values
     for part in ("knowledge_base", "triage", "dialog", "extractor", "answerer"):
