@@ -18,6 +18,11 @@ Everything runs in one process on a fresh temporary HOTLINE_DATA_DIR with the of
                (complaint -> location -> phone -> 确认) for `--sessions` sessions; one warm-up session is not timed.
                Per turn p50/p95 overall and by step; every session is checked to follow the script and submit.
 
+0. real      - with `--real FILE` (default ../shared/eval/messages_stream.jsonl when present) the first
+               `--real-messages` real messages: the embedder's own rate on the texts the classifier embeds, the
+               command's loop embedding every message, and the loop as shipped (see `bench_real`);
+               `--real-only` runs just this figure.
+
 Peak RSS (ru_maxrss) is recorded after each phase.
 """
 
@@ -100,6 +105,67 @@ def load_messages(n: int) -> list[dict[str, Any]]:
     return rows
 
 
+REAL_DEFAULT = ROOT.parent / "shared" / "eval" / "messages_stream.jsonl"
+
+
+def bench_real(path: Path, limit: int, runtime: Any) -> dict[str, Any]:
+    """`hotline classify`'s loop on real messages, beside the embedder's own rate on the same texts.
+
+    Three timings on the same first `limit` messages of `path`, in one process, each after a warm-up:
+    * embedder: `embedder.query` on exactly the texts the classifier would embed for every message
+      (title + opening, `embed_view`), in the command's batches - the cost floor of embedding them all;
+    * embed-all: the command's loop with every message embedded (`skip=1.01`, the previous behaviour);
+    * classify: the command's loop as shipped (only messages the cheap stack is unsure of are embedded).
+    """
+    from bot.triage.classifier import embed_view
+    from connectors.commands.classify import BATCH, _department_lookup, _message_time, to_line
+
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()[:limit] if x.strip()]
+    triage, extractor = runtime.triage, runtime.extractor
+    department = _department_lookup(runtime)
+    embedder = triage.classifier.embedder
+
+    def loop(skip: float | None) -> tuple[float, list[str]]:
+        labels: list[str] = []
+        sink = io.StringIO()
+        t = time.perf_counter()
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            texts = [str(r.get("text") or "") for r in batch]
+            titles = [r.get("title") or None for r in batch]
+            for row, text, title, res in zip(batch, texts, titles,
+                                             triage.classify_many(texts, titles=titles, skip=skip), strict=True):
+                ticket = extractor.extract(text, now=_message_time(row), triage=res, channel="cli", title=title)
+                sink.write(json.dumps(to_line(row.get("id"), ticket, res, department), ensure_ascii=False) + "\n")
+                labels.append(res.category.level1)
+        return time.perf_counter() - t, labels
+
+    loop(None)  # warm-up (the fit is already loaded)
+    views = [embed_view(str(r.get("text") or ""), r.get("title") or None) for r in rows]
+    t = time.perf_counter()
+    for start in range(0, len(views), BATCH):
+        embedder.query(views[start:start + BATCH])
+    embed_s = time.perf_counter() - t
+    all_s, all_labels = loop(1.01)
+    new_s, new_labels = loop(None)
+    n = len(rows)
+    out = {
+        "file": path.name, "messages": n, "mean_chars": round(statistics.fmean(len(str(r.get("text") or ""))
+                                                                                for r in rows), 1),
+        "embedder_msgs_per_s": round(n / embed_s, 1),
+        "embed_all_msgs_per_s": round(n / all_s, 1),
+        "classify_msgs_per_s": round(n / new_s, 1),
+        "speedup_vs_embed_all": round(all_s / new_s, 2),
+        "classify_vs_embedder": round(embed_s / new_s, 2),
+        "same_level1_as_embed_all": round(sum(a == b for a, b in zip(all_labels, new_labels, strict=True)) / n, 3),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(f"real messages ({path.name}, {n}): embedder alone {out['embedder_msgs_per_s']} msg/s, embed-all loop "
+          f"{out['embed_all_msgs_per_s']} msg/s, classify {out['classify_msgs_per_s']} msg/s "
+          f"({out['speedup_vs_embed_all']}x; same level 1 as embed-all: {out['same_level1_as_embed_all']})", flush=True)
+    return out
+
+
 def main() -> None:  # noqa: PLR0915 - one linear script
     """Run the phases and write the JSON result."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -108,6 +174,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--rounds", type=int, default=3, help="batched passes over the messages")
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    parser.add_argument("--real", type=Path, default=REAL_DEFAULT,
+                        help="real messages for the throughput-vs-embedder figure (skipped when absent)")
+    parser.add_argument("--real-messages", type=int, default=400)
+    parser.add_argument("--real-only", action="store_true", help="run only the real-message throughput figure")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-classify-"))
@@ -138,6 +208,13 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         department = _department_lookup(runtime)
         startup_s = time.perf_counter() - t
         print(f"start-up (triage training, extractor, routing): {startup_s:.1f} s", flush=True)
+        if args.real.exists():
+            result["real_messages"] = bench_real(args.real, args.real_messages, runtime)
+        if args.real_only:
+            result["startup_s"] = round(startup_s, 2)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+            return
 
         rows = load_messages(args.messages)
         texts = [str(r.get("text") or "") for r in rows]

@@ -231,6 +231,9 @@ def phase_ingest(work: Path) -> dict[str, Any]:
         "documents_per_s": round(documents / elapsed, 2),
         "embed_seconds": round(embed_time[0], 2),
         "embed_share": round(embed_time[0] / elapsed, 3),
+        # the embedder alone on the same chunks (its share of this run), against the whole ingestion
+        "embedder_only_chunks_per_s": round(report.embedded / max(embed_time[0], 1e-9), 1),
+        "ingest_vs_embedder_rate": round(embed_time[0] / elapsed, 3),
         "embed_ms_per_chunk": round(1000 * embed_time[0] / max(report.embedded, 1), 1),
         "other_seconds": round(elapsed - embed_time[0], 2),
         "reingest_unchanged_seconds": round(reingest, 2),
@@ -253,8 +256,14 @@ def phase_answer(work: Path, rounds: int) -> dict[str, Any]:
     t_init = time.perf_counter() - t0
     assert not (answerer.gateway and answerer.gateway.available), "an LLM endpoint is configured"
     t0 = time.perf_counter()
+    warm_parts = runtime.warm_up()  # what the server's lifespan does before /healthz says ready
+    t_warm = time.perf_counter() - t0
+    t0 = time.perf_counter()
     answerer.answer(WARMUP[0])
     cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    runtime.triage.classify(WARMUP[1])
+    first_classify = time.perf_counter() - t0
     for q in WARMUP[1:]:
         answerer.answer(q)
     outcomes: dict[str, bool] = {}
@@ -264,7 +273,14 @@ def phase_answer(work: Path, rounds: int) -> dict[str, Any]:
 
     times = timed_queries(answer, questions, rounds, "answer turns")
     grounded = sum(outcomes.values())
+    t0 = time.perf_counter()
+    runtime.triage.classify(WARMUP[2])
+    warm_classify = time.perf_counter() - t0
     return {"chunks": runtime.knowledge_base.vectors.count(), "init_seconds": round(t_init, 2),
+            "warm_up_seconds": round(t_warm, 2), "warm_up_parts_s": warm_parts,
+            "startup_to_ready_s": round(t_init + t_warm, 2),
+            "first_classify_after_ready_ms": round(1000 * first_classify, 1),
+            "later_classify_ms": round(1000 * warm_classify, 1),
             "cold_first_answer_ms": round(1000 * cold, 1), "rounds": rounds, "grounded": grounded,
             "refused": len(questions) - grounded, **split_stats(times, questions, rounds),
             "peak_rss_mb": peak_rss_mb()}
@@ -389,12 +405,16 @@ def phase_search(work: Path, size: int, rounds: int, seed: int) -> dict[str, Any
 
     chunks = real_chunks[:n_real] + synthetic
     vectors = np.concatenate([embeddings[:n_real], syn_vectors]).astype(np.float32)
+    from knowledge_base.index.bm25 import chunk_tokens
+
     t0 = time.perf_counter()
     with progress_bar(f"upsert {size_label(size)}") as bar:
         task = bar.add_task("upsert", total=len(chunks))
         for start in range(0, len(chunks), 1000):
-            kb.vectors.upsert(chunks[start:start + 1000], vectors[start:start + 1000])
-            bar.advance(task, len(chunks[start:start + 1000]))
+            part = chunks[start:start + 1000]
+            # tokens are stored at ingest, as KnowledgeBase._index does (the tokenising is ingest's cost)
+            kb.vectors.upsert(part, vectors[start:start + 1000], [chunk_tokens(c) for c in part])
+            bar.advance(task, len(part))
     t_upsert = time.perf_counter() - t0
     t0 = time.perf_counter()
     with session_scope(runtime.db_url) as db:
@@ -417,8 +437,8 @@ def phase_search(work: Path, size: int, rounds: int, seed: int) -> dict[str, Any
     jieba_init = time.perf_counter() - t0
     # Cold: the first search builds the BM25 index (reads every chunk back from Chroma, tokenises with jieba).
     def cold_query() -> tuple[float, Timer]:
-        timer, real_bm25, reader = Timer(), kb_module.BM25Index, kb.vectors.all_chunks
-        kb.vectors.all_chunks = timer.wrap("read_all_chunks", reader)  # type: ignore[method-assign]
+        timer, real_bm25, reader = Timer(), kb_module.BM25Index, kb.vectors.all_chunks_with_tokens
+        kb.vectors.all_chunks_with_tokens = timer.wrap("read_all_chunks", reader)  # type: ignore[method-assign]
         kb_module.BM25Index = timer.wrap("bm25_build", real_bm25)  # type: ignore[misc]
         try:
             t0 = time.perf_counter()
@@ -426,7 +446,7 @@ def phase_search(work: Path, size: int, rounds: int, seed: int) -> dict[str, Any
             return time.perf_counter() - t0, timer
         finally:
             kb_module.BM25Index = real_bm25  # type: ignore[misc]
-            kb.vectors.all_chunks = reader  # type: ignore[method-assign]
+            kb.vectors.all_chunks_with_tokens = reader  # type: ignore[method-assign]
 
     workaround: dict[str, Any] | None = None
     try:
@@ -449,8 +469,46 @@ def phase_search(work: Path, size: int, rounds: int, seed: int) -> dict[str, Any
     for q in WARMUP[1:]:
         kb.search(q, top_k=TOP_K)
 
-    times = timed_queries(lambda q: kb.search(q, top_k=TOP_K), questions, rounds, f"search {size_label(size)}")
+    # Side by side, question by question: the hybrid search (query-vector cache cleared before each, so every
+    # query pays its embedding like the peer) and the dense-only peer (e5 query embedding + Chroma top-k).
+    embedder = kb.embedder
+    model = embedder._model
+    hybrid: list[float] = []
+    peer: list[float] = []
+    with progress_bar(f"search vs peer {size_label(size)}") as bar:
+        task = bar.add_task("search", total=rounds * len(questions))
+        for _ in range(rounds):
+            for q in questions:
+                embedder.clear_query_cache()
+                t0 = time.perf_counter()
+                kb.search(q, top_k=TOP_K)
+                hybrid.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                with embedder._lock:
+                    v = np.asarray(model.query(q), dtype=np.float32)
+                kb.vectors.search(v, k=TOP_K)
+                peer.append(time.perf_counter() - t0)
+                bar.advance(task)
+    times = hybrid
+    cached = timed_queries(lambda q: kb.search(q, top_k=TOP_K), questions, 1, f"search cached {size_label(size)}")
     peak_queries = peak_rss_mb()
+
+    # Right after an upload: the next queries must not rebuild the lexical index.
+    builds_before = kb.lexical_full_builds
+    t0 = time.perf_counter()
+    kb.ingest_upload("bench-upload.md", "# 蜂箱登记\n## 办理\n城区饲养蜜蜂须到街道办理蜂箱登记备案，携带身份证。".encode())
+    upload_s = time.perf_counter() - t0
+    after_upload: list[float] = []
+    for q in questions[:40]:
+        embedder.clear_query_cache()
+        t0 = time.perf_counter()
+        kb.search(q, top_k=TOP_K)
+        after_upload.append(time.perf_counter() - t0)
+    found = kb.search("蜂箱登记备案", top_k=3)
+    upload_result = {"upload_s": round(upload_s, 2), "queries_after": stats_ms(after_upload),
+                     "full_rebuilds_caused": kb.lexical_full_builds - builds_before,
+                     "new_doc_found_by_words": bool(found and found[0].doc_id == "bench-upload"
+                                                    and found[0].bm25_score)}
 
     # Instrumented pass: where the time goes.
     timer = Timer()
@@ -477,7 +535,7 @@ def phase_search(work: Path, size: int, rounds: int, seed: int) -> dict[str, Any
                 parts.setdefault(name, []).append(value)
             bar.advance(task)
     kb_module.fuse = real_fuse
-    assert kb._bm25 is bm25, "the BM25 index was rebuilt during the profile pass"
+    assert kb._bm25 is bm25 and kb.lexical_full_builds == 1, "the BM25 index was rebuilt during the profile pass"
     mean_total = statistics.fmean(totals)
     breakdown = {name: {"mean_ms": round(1000 * statistics.fmean(v + [0.0] * (len(totals) - len(v))), 2),
                         "p95_ms": stats_ms(v)["p95"],
@@ -500,6 +558,9 @@ def phase_search(work: Path, size: int, rounds: int, seed: int) -> dict[str, Any
         "cold_bm25_build_ms": round(1000 * bm25_build_total, 1),  # tokenising + indexing; excludes the read
         "rounds": rounds,
         "latency": split_stats(times, questions, rounds),
+        "peer_latency": split_stats(peer, questions, rounds),
+        "cached_latency": stats_ms(cached),
+        "after_upload": upload_result,
         "breakdown": breakdown,
         "profile_mean_ms": round(1000 * mean_total, 1),
         "memory": {"rss_after_load_mb": rss_loaded, "rss_after_build_mb": rss_built,
@@ -608,7 +669,7 @@ def main() -> None:
     """Parse arguments; run a phase (child) or the whole benchmark (parent)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "retrieval.json")
-    parser.add_argument("--sizes", default="1000,10000,50000", help="index sizes in chunks, comma-separated")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="index sizes in chunks, comma-separated")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the question list per measurement")
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folders")
@@ -705,6 +766,16 @@ def main() -> None:
                                       "cold_first_query": r["cold_first_query_ms"]}
                               for label, r in search.items()},
         "search_growth": growth,
+        "search_vs_dense_peer": {label: {
+            "chunks": r["chunks"], "hybrid_p50": r["latency"]["all"]["p50"], "peer_p50": r["peer_latency"]["all"]["p50"],
+            "hybrid_p95": r["latency"]["all"]["p95"], "peer_p95": r["peer_latency"]["all"]["p95"],
+            "p95_x": ratio(r["latency"]["all"]["p95"], r["peer_latency"]["all"]["p95"]),
+            "p95_short_x": ratio(r["latency"]["short"].get("p95"), r["peer_latency"]["short"].get("p95")),
+            "cached_hybrid_p95": r["cached_latency"].get("p95"),
+            "after_upload_p95": r["after_upload"]["queries_after"].get("p95"),
+            "after_upload_full_rebuilds": r["after_upload"]["full_rebuilds_caused"],
+            "after_upload_new_doc_found": r["after_upload"]["new_doc_found_by_words"]}
+            for label, r in search.items()},
         "search_breakdown_mean_ms": {label: {name: part["mean_ms"] for name, part in r["breakdown"].items()}
                                      for label, r in search.items()},
         "search_breakdown_share": {label: {name: part["share"] for name, part in r["breakdown"].items()}
@@ -723,7 +794,11 @@ def main() -> None:
         "answer_turn_ms": {"chunks": answer["chunks"], **answer["all"],
                            "p50_short": answer["short"].get("p50"), "p95_short": answer["short"].get("p95"),
                            "p50_long": answer["long"].get("p50"), "p95_long": answer["long"].get("p95"),
-                           "cold_first_answer": answer["cold_first_answer_ms"], "grounded": answer["grounded"],
+                           "first_answer_after_ready": answer["cold_first_answer_ms"],
+                           "first_classify_after_ready": answer["first_classify_after_ready_ms"],
+                           "later_classify": answer["later_classify_ms"],
+                           "startup_to_ready_s": answer["startup_to_ready_s"],
+                           "warm_up_s": answer["warm_up_seconds"], "grounded": answer["grounded"],
                            "refused": answer["refused"], "init_s": answer["init_seconds"]},
         "embedder_threads_probe": {label: {"omp_num_threads": t["omp_num_threads"], **t["query_embed_ms"],
                                            "query_cpu_per_wall": t["query_cpu_per_wall"],
@@ -738,7 +813,34 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    plot_curve(result, args.out.with_name("retrieval_curve.png"))
     print_summary(result, args.out)
+
+
+def plot_curve(r: dict[str, Any], path: Path) -> None:
+    """Search latency (p50, p95) against base size, hybrid beside the dense-only peer, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(r["search_vs_dense_peer"].values())
+    if not rows:
+        return
+    x = [row["chunks"] for row in rows]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(x, [row["hybrid_p95"] for row in rows], "o-", label="hybrid p95")
+    ax.plot(x, [row["peer_p95"] for row in rows], "s--", label="dense peer p95")
+    ax.plot(x, [row["hybrid_p50"] for row in rows], "o-", alpha=0.5, label="hybrid p50")
+    ax.plot(x, [row["peer_p50"] for row in rows], "s--", alpha=0.5, label="dense peer p50")
+    ax.set_xscale("log")
+    ax.set_xlabel("chunks in the base")
+    ax.set_ylabel("search latency (ms)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def print_summary(r: dict[str, Any], out: Path) -> None:
@@ -765,10 +867,13 @@ def print_summary(r: dict[str, Any], out: Path) -> None:
     for label, g in r["search_growth"].items():
         print(f"  growth {label}: chunks ×{g['chunks_x']}, p50 ×{g['p50_x']}, p95 ×{g['p95_x']}, "
               f"cold ×{g['cold_first_query_x']}")
+    for label, v in r["search_vs_dense_peer"].items():
+        print(f"  vs dense peer at {label}: hybrid p95 {v['hybrid_p95']} ms, peer p95 {v['peer_p95']} ms (×{v['p95_x']}); "
+              f"after an upload p95 {v['after_upload_p95']} ms, rebuilds {v['after_upload_full_rebuilds']}")
     for label, parts in r["search_breakdown_mean_ms"].items():
         print(f"  where the time goes at {label} (mean ms): " + ", ".join(f"{k} {v}" for k, v in parts.items()))
     print(f"Answer turn (offline engine, {ans['chunks']} chunks): p50 {ans['p50']} ms, p95 {ans['p95']} ms, "
-          f"cold first {ans['cold_first_answer']} ms; grounded {ans['grounded']}, refused {ans['refused']}")
+          f"first after ready {ans['first_answer_after_ready']} ms, start-up to ready {ans['startup_to_ready_s']} s; grounded {ans['grounded']}, refused {ans['refused']}")
     for t in r["embedder_threads_probe"].values():
         print(f"Query embedding alone, OMP_NUM_THREADS={t['omp_num_threads']}: p50 {t['p50']} ms, p95 {t['p95']} ms, "
               f"max {t['max']} ms; passages {t['passage_ms_per_chunk']} ms/chunk "

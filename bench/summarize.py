@@ -242,6 +242,11 @@ def summarize(folder: Path) -> str:
              f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from `{folder}`: "
              + (", ".join(f"[`{p.name}`](#{p.stem.lower()})" for p in files) if files else "no `*.json` files") + ".",
              ""]
+    charts = sorted(folder.glob("*.png"))
+    if charts:
+        lines += ["## Curves", ""]
+        for chart in charts:
+            lines += [f"![{chart.stem}]({chart.name})", ""]
     for path in files:
         lines += [f"## {path.stem}", ""]
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")

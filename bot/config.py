@@ -86,17 +86,50 @@ class Settings(BaseSettings):
     )
     wechat_template_url: str | None = Field(None, alias="HOTLINE_WECHAT_TEMPLATE_URL")
 
-    # Signs staff page sessions.
-    session_secret: str = Field("dev-only-session-secret", alias="HOTLINE_SESSION_SECRET")
+    # Signs staff page cookies and citizens' ticket links. Unset (or a placeholder in development), a random
+    # secret is generated into the data dir on first start; a shipped string is never used.
+    session_secret: str | None = Field(None, alias="HOTLINE_SESSION_SECRET")
+    # The cookie's Secure flag; unset means on in production, off in development (plain http://127.0.0.1).
+    cookie_secure: bool | None = Field(None, alias="HOTLINE_COOKIE_SECURE")
+    staff_session_hours: float = Field(12.0, gt=0, le=24 * 30, alias="HOTLINE_STAFF_SESSION_HOURS")
+    # Origins (scheme://host[:port]) allowed to post with a staff cookie besides the server's own host,
+    # comma-separated, for a reverse proxy that rewrites Host.
+    allowed_origins: str = Field("", alias="HOTLINE_ALLOWED_ORIGINS")
+    # Sign-in throttling: this many wrong passwords for one account (or 4x from one client) lock it.
+    login_max_failures: int = Field(5, ge=1, alias="HOTLINE_LOGIN_MAX_FAILURES")
+    login_lockout_s: int = Field(900, ge=1, alias="HOTLINE_LOGIN_LOCKOUT")
+    # Citizens' ticket lookups by phone digits: wrong tries per ticket (and 3x per client) before a 429.
+    lookup_max_failures: int = Field(5, ge=1, alias="HOTLINE_LOOKUP_MAX_FAILURES")
+    lookup_lockout_s: int = Field(900, ge=1, alias="HOTLINE_LOOKUP_LOCKOUT")
+
+    # Chat turns: at most this many run at once (a bounded thread pool); a turn that waits longer than
+    # the queue timeout for a slot is answered 503 with Retry-After.
+    turn_slots: int = Field(4, ge=1, le=64, alias="HOTLINE_TURN_SLOTS")
+    turn_queue_timeout_s: float = Field(3.0, gt=0, alias="HOTLINE_TURN_QUEUE_TIMEOUT")
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment == "production":
-            if self.session_secret in PLACEHOLDER_SECRETS or self.session_secret.startswith("dev-only"):
-                raise ValueError("HOTLINE_SESSION_SECRET must be set to a real secret in production")
+            if self.session_secret is not None and _is_placeholder(self.session_secret):
+                raise ValueError("HOTLINE_SESSION_SECRET must be a real secret in production (or unset: "
+                                 "a random one is generated into the data dir)")
             if self.dispatch_backend == "webhook" and (self.webhook_secret or "") in PLACEHOLDER_SECRETS:
                 raise ValueError("HOTLINE_WEBHOOK_SECRET must be set to a real secret in production")
         return self
+
+    @property
+    def secret(self) -> str:
+        """The configured secret when it is a real one, else this install's generated secret."""
+        if self.session_secret is not None and not _is_placeholder(self.session_secret):
+            return self.session_secret
+        from bot.auth import install_secret
+
+        return install_secret(self.data_dir)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether staff cookies carry the Secure flag."""
+        return self.environment == "production" if self.cookie_secure is None else self.cookie_secure
 
     @property
     def llm_enabled(self) -> bool:
@@ -122,6 +155,10 @@ class Settings(BaseSettings):
     def overrides_dir(self) -> Path:
         """Where admin edits of shipped data files (taxonomy, routing) are kept."""
         return self.data_dir / "config"
+
+
+def _is_placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDER_SECRETS or value.startswith("dev-only") or len(value) < 16
 
 
 @lru_cache

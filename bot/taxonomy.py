@@ -40,8 +40,17 @@ class SubCategory(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    description: str = ""
     keywords: list[str] = Field(default_factory=list)
+    # The real government message taxonomy's "second/third level" entries this category covers.
+    topics: list[str] = Field(default_factory=list)
     department: str | None = None
+
+    def prototypes(self) -> list[str]:
+        """Texts that say what belongs here: the name, its description and its covered topics."""
+        texts = [self.name] + ([self.description] if self.description else [])
+        texts += [t.replace("/", "：") for t in self.topics if not t.endswith("/其他")]
+        return texts
 
 
 class TopCategory(BaseModel):
@@ -50,6 +59,7 @@ class TopCategory(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    description: str = ""
     department: str
     children: list[SubCategory]
 
@@ -114,6 +124,7 @@ def validate_taxonomy(tax: Taxonomy) -> None:
         if not top.children:
             problems.append(f"一级分类“{top.name}”下没有二级分类")
         _dupes(f"“{top.name}”下的二级分类", [c.name for c in top.children], problems)
+        _dupes(f"“{top.name}”下的参考分类", [t for c in top.children for t in c.topics], problems)
         _check_template(top.department, f"“{top.name}”的部门", problems)
         for sub in top.children:
             if not sub.name.strip():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +15,8 @@ from bot.pii import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
 from connectors.web import console_pages, pages
+from connectors.web.admission import TurnGate
+from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
     admin_kb,
     agent,
@@ -29,15 +30,21 @@ from connectors.web.routes import (
     tickets,
     unit,
 )
+from connectors.web.throttle import FailureThrottle
 from connectors.wechat import router as wechat
 
+SESSION_COOKIE = "hotline_session"
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
            unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router,
            agent.router, handoff.router, analytics.router, console_pages.router]
 
 
-def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None) -> FastAPI:
-    """The whole product's HTTP surface; with HOTLINE_WORKER=on the delivery worker runs alongside."""
+def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None,
+               warm_up: bool = True) -> FastAPI:
+    """The whole product's HTTP surface; with HOTLINE_WORKER=on the delivery worker runs alongside.
+
+    Start-up warms every model in a background thread: `/livez` answers at once, `/healthz` only when the
+    first turn will be as fast as any later one."""
     configure_logging()
     runtime = runtime or Runtime()
     if run_worker is None:
@@ -45,16 +52,31 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        warming = runtime.start_warm_up() if warm_up else None
         handle = start_background_worker(runtime) if run_worker else None
         try:
             yield
         finally:
             if handle is not None:
                 handle.stop()
+            if warming is not None:
+                warming.join()
 
     app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
-    app.add_middleware(SessionMiddleware, secret_key=runtime.settings.session_secret, same_site="strict")
+    settings = runtime.settings
+    app.state.login_throttle = FailureThrottle("login", max_failures=settings.login_max_failures,
+                                               window_s=settings.login_lockout_s)
+    app.state.turn_gate = TurnGate(slots=settings.turn_slots, wait_s=settings.turn_queue_timeout_s)
+    app.state.lookup_throttle = FailureThrottle("lookup", max_failures=settings.lookup_max_failures,
+                                                window_s=settings.lookup_lockout_s, client_factor=3)
+    # The last added runs first: the JSON check, then the Origin check, then the cookie session.
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie=SESSION_COOKIE,
+                       max_age=int(settings.staff_session_hours * 3600), same_site="strict",
+                       https_only=settings.secure_cookies)
+    app.add_middleware(OriginCheckMiddleware, cookie_name=SESSION_COOKIE,
+                       allowed=tuple(settings.allowed_origins.split(",")))
+    app.add_middleware(StrictJsonMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     _install_error_handlers(app)
@@ -69,10 +91,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             detail = "请求不是有效的 JSON。"
         else:
             detail = "请求格式不正确：" + "；".join(
-                f"{'.'.join(str(p) for p in e.get('loc', ()))} {e.get('msg', '')}" for e in errors[:5]
+                f"{'.'.join(str(p) for p in e['loc'])} {e['msg']}" for e in safe_errors(errors[:5])
             )
-        return JSONResponse({"detail": detail, "errors": json.loads(json.dumps(errors, default=str))},
-                            status_code=422)
+        # The errors go back without the echoed input: it may be non-finite or unencodable.
+        return JSONResponse({"detail": detail, "errors": safe_errors(errors)}, status_code=422)
 
     @app.exception_handler(BadInput)
     async def _bad_input(_request: Request, exc: BadInput) -> JSONResponse:

@@ -103,6 +103,46 @@ def classify(
     classify_command(input, output)
 
 
+@app.command("import-messages")
+def import_messages(
+    path: Annotated[Path, typer.Argument(help="JSONL: id, time, title, text (+ district, category, status, votes)")],
+    batch: Annotated[int, typer.Option(help="records per transaction")] = 64,
+) -> None:
+    """Import past requests for the analysis; a re-run skips what was imported. Never dispatched."""
+    from connectors.commands.import_messages import import_command
+
+    configure_logging(logging.WARNING)
+    if not path.is_file():
+        console.print(f"[red]找不到文件：{path}[/red]")
+        raise typer.Exit(2)
+    report = import_command(path, batch=max(batch, 1), console=console)
+    if report.lines and not (report.imported + report.skipped):
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (Beijing time)")],
+    end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD, included")],
+    out: Annotated[Path, typer.Option("--out", help="folder for report.html, report.md, report.json, charts")],
+) -> None:
+    """The weekly report: metrics, the 四高 lists, surges and topics, with PNG charts and their CSV."""
+    from datetime import date
+
+    from connectors.commands.report import report_command
+
+    configure_logging(logging.WARNING)
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        console.print("[red]日期格式应为 YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from exc
+    if last < first:
+        console.print("[red]--to 不能早于 --from[/red]")
+        raise typer.Exit(2)
+    report_command(first, last, out, console=console)
+
+
 @app.command()
 def worker() -> None:
     """Run the delivery worker alone (when HOTLINE_WORKER=off for `serve`)."""

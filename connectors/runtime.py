@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -21,6 +25,34 @@ if TYPE_CHECKING:
     from connectors.wechat.service import WeChatChannel
     from knowledge_base.base import KnowledgeBase
 
+log = logging.getLogger(__name__)
+
+# One warm-up turn's texts: a question (retrieval, grounding) and a complaint (triage, extraction, acts).
+WARMUP_QUESTION = "公积金提取需要哪些材料？"
+WARMUP_COMPLAINT = "朝阳区某小区楼下餐馆油烟太大，晚上十点后还很吵，希望有关部门处理。"
+
+
+class Readiness:
+    """Whether the service can answer a turn at full speed yet (see shared/CONTRACTS.md, "Readiness")."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self.error: str | None = None
+        self.seconds: dict[str, float] = {}
+
+    @property
+    def ready(self) -> bool:
+        """True once every model is loaded and a warm-up turn has run."""
+        return self._ready.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until ready (or the timeout); True when ready."""
+        return self._ready.wait(timeout)
+
+    def mark_ready(self) -> None:
+        """Every part is warm."""
+        self._ready.set()
+
 
 class Runtime:
     """Holds the settings and builds each collaborator on first use."""
@@ -30,6 +62,59 @@ class Runtime:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db_url = self.settings.sqlalchemy_url
         create_schema(self.db_url)
+        self.readiness = Readiness()
+
+    def warm_up(self) -> dict[str, float]:
+        """Load every model a turn needs and run one real turn's work, so the first citizen waits no longer
+        than the hundredth: embedder, Chroma client and its HNSW index, the BM25 index and jieba's dictionary,
+        the triage classifier (fitted, or its cached fit loaded), dialogue acts, extraction rules and the
+        grounding path. Nothing is written (the warm-up answer has no database). Returns seconds per part and
+        marks the runtime ready."""
+        from bot.answer.service import Answerer
+
+        seconds: dict[str, float] = {}
+
+        def timed(name: str, work: object) -> None:
+            t0 = time.perf_counter()
+            if callable(work):
+                work()
+            seconds[name] = round(time.perf_counter() - t0, 3)
+
+        timed("knowledge_base", lambda: self.knowledge_base.warm_up(WARMUP_QUESTION))
+        timed("triage", self._warm_triage)
+        timed("dialog", lambda: self.dialog.acts.scores(WARMUP_COMPLAINT))
+        timed("extractor", lambda: self.extractor.offline(
+            WARMUP_COMPLAINT, now=datetime.now(UTC), triage=self.triage.classify(WARMUP_COMPLAINT)))
+        # The grounding path on the real retriever, without a database: the warm-up question is not logged.
+        timed("answer", lambda: Answerer(retriever=self.knowledge_base, gateway=None, db_url=None)
+              .answer(WARMUP_QUESTION))
+        _ = self.answerer, self.dialog.answerer
+        seconds["total"] = round(sum(seconds.values()), 3)
+        self.readiness.seconds = seconds
+        self.readiness.mark_ready()
+        log.info("warm-up done in %.1f s: %s", seconds["total"], seconds)
+        return seconds
+
+    def _warm_triage(self) -> None:
+        triage = self.triage  # builds (fits) the classifier
+        warm = getattr(triage, "warm_up", None)
+        if callable(warm):
+            warm()
+        triage.classify(WARMUP_COMPLAINT)
+        triage.classify(WARMUP_QUESTION)
+
+    def start_warm_up(self) -> threading.Thread:
+        """Warm up in a background thread (liveness answers meanwhile); a failure is kept on `readiness`."""
+        def run() -> None:
+            try:
+                self.warm_up()
+            except Exception as exc:  # the service stays "not ready" and says why
+                log.exception("warm-up failed")
+                self.readiness.error = f"{type(exc).__name__}: {exc}"
+
+        thread = threading.Thread(target=run, name="warm-up", daemon=True)
+        thread.start()
+        return thread
 
     @cached_property
     def gateway(self) -> Gateway:
@@ -64,8 +149,11 @@ class Runtime:
     def triage(self) -> Triage:
         """Intent, category, urgency and emergencies; trains the category ensemble on first use."""
         from bot.triage.service import build_triage
+        from knowledge_base.index.embedder import default_embedder
 
-        return build_triage(self.settings)
+        # The knowledge base's embedder and its query cache: a message triage and retrieval both embed is
+        # embedded once.
+        return build_triage(self.settings, embedder=default_embedder())
 
     @cached_property
     def extractor(self) -> Extractor:

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from bot.config import Settings
 from bot.errors import BadInput, NotFound
 from bot.store.db import session_scope, utcnow
 from bot.store.tables import DocumentRow
-from knowledge_base.index.bm25 import BM25Index
+from knowledge_base.index.bm25 import BM25Index, chunk_tokens
 from knowledge_base.index.embedder import E5Embedder, default_embedder
 from knowledge_base.index.fusion import Ranking, fuse
 from knowledge_base.index.vector_store import VectorStore
@@ -32,6 +33,8 @@ Outcome = Literal["added", "updated", "unchanged", "deleted", "error"]
 CANDIDATES = 40
 BM25_WEIGHT_LONG = 0.5
 OPENING_CHARS = 60
+# How often a search checks whether another process changed the base (one small query, not one per search).
+SYNC_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -78,9 +81,13 @@ class KnowledgeBase:
         self.db_url = db_url
         self.embedder = embedder or default_embedder()
         self.vectors = VectorStore(path=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+        self._lock = threading.RLock()
+        # The BM25 index: loaded once from the tokens stored at ingest, then changed per document.
         self._bm25: BM25Index | None = None
         self._bm25_signature: tuple[int, str] | None = None
-        self._lock = threading.RLock()
+        self._bm25_checked = 0.0
+        self._bm25_lock = threading.Lock()
+        self.lexical_full_builds = 0  # loads of the whole index (one per process, plus explicit reloads)
 
     # -- ingestion -------------------------------------------------------------------------
 
@@ -127,7 +134,8 @@ class KnowledgeBase:
             if upload.is_relative_to(self.settings.uploads_dir.resolve()) and upload.exists():
                 upload.unlink()
             db.delete(row)
-        self._bm25 = None
+            if self._bm25 is not None:
+                self._bm25.remove_document(doc_id)
 
     def documents(self) -> list[DocumentRow]:
         """Every document with its version, hash and chunk count."""
@@ -176,20 +184,23 @@ class KnowledgeBase:
                 stale = sorted(existing - {c.chunk_id for c in chunks})
                 plans.append((item, chunks, new, kept, stale))
                 to_embed.extend(new)
+            tokens = {c.chunk_id: chunk_tokens(c) for _, chunks, *_ in plans for c in chunks}
             texts = [c.embedding_text() for c in to_embed]
             with Progress(total=len(texts), label="向量化", enabled=show_progress) as progress:
                 vectors = self.embedder.embed_passages(texts, on_progress=progress.advance)
             offset = 0
             for item, chunks, new, kept, stale in plans:
-                self.vectors.upsert(new, vectors[offset : offset + len(new)])
+                self.vectors.upsert(new, vectors[offset : offset + len(new)], [tokens[c.chunk_id] for c in new])
                 offset += len(new)
-                self.vectors.update_order(kept)
+                self.vectors.update_order(kept, [tokens[c.chunk_id] for c in kept])
                 self.vectors.delete_ids(stale)
-                self._record(item, chunk_count=len(chunks))
+                version = self._record(item, chunk_count=len(chunks))
+                if self._bm25 is not None:  # the index changes by this one document; nothing is rebuilt
+                    self._bm25.replace_document(item.loaded.doc_id, chunks, [tokens[c.chunk_id] for c in chunks],
+                                                version=version)
                 item.result.chunks, item.result.embedded = len(chunks), len(new)
-            self._bm25 = None
 
-    def _record(self, item: _Pending, *, chunk_count: int) -> None:
+    def _record(self, item: _Pending, *, chunk_count: int) -> int:
         with session_scope(self.db_url) as db:
             row = db.get(DocumentRow, item.loaded.doc_id)
             if row is None:
@@ -199,6 +210,7 @@ class KnowledgeBase:
             row.content_hash, row.chunk_count = item.content_hash, chunk_count
             row.version = (row.version or 0) + 1
             row.updated_at = utcnow()
+            return int(row.version)
 
     def _delete_vanished(self, folder: Path, present: set[Path], report: IngestReport) -> None:
         """A document that was ingested from this folder and is no longer in it is removed."""
@@ -239,6 +251,12 @@ class KnowledgeBase:
         return fuse(rankings, dense_sims=dense_sims, bm25_scores={c.chunk_id: s for c, s in lexical},
                     top_k=top_k)
 
+    def warm_up(self, query: str) -> None:
+        """Load what the first search would: jieba's dictionary, the BM25 index, Chroma's HNSW index and the
+        embedder's weights, by running one real search."""
+        self._lexical()
+        self.search(query)
+
     def document_chunks(self, doc_id: str) -> list[RetrievedChunk]:
         """Every chunk of one document, in document order."""
         chunks = sorted(self.vectors.document(doc_id), key=lambda c: c.ord)
@@ -250,13 +268,53 @@ class KnowledgeBase:
         return self._lexical().idf(token)
 
     def _lexical(self) -> BM25Index:
-        """The BM25 index, rebuilt when another process has changed the base."""
-        signature = self._signature()
-        with self._lock:
-            if self._bm25 is None or signature != self._bm25_signature:
-                self._bm25 = BM25Index(self.vectors.all_chunks())
-                self._bm25_signature = signature
+        """The BM25 index: loaded on first use from the stored tokens; at most once a second, brought up to
+        date, document by document, with changes another process made to the base."""
+        index = self._bm25
+        if index is not None and time.monotonic() - self._bm25_checked < SYNC_INTERVAL_S:
+            return index
+        with self._bm25_lock:
+            if self._bm25 is None:
+                self._bm25 = self._load_lexical()
+            elif time.monotonic() - self._bm25_checked >= SYNC_INTERVAL_S:
+                self._sync_lexical(self._bm25)
+            self._bm25_checked = time.monotonic()
             return self._bm25
+
+    def _load_lexical(self) -> BM25Index:
+        """The whole index from Chroma's chunks and their stored tokens; chunks stored before tokens were kept
+        are tokenised once and their tokens written back."""
+        self._bm25_signature = self._signature()
+        versions = self._versions()  # read before the chunks: a document changed meanwhile is synced later
+        chunks, tokens = self.vectors.all_chunks_with_tokens()
+        missing = [i for i, t in enumerate(tokens) if t is None]
+        if missing:
+            log.info("tokenising %d chunks stored without BM25 tokens", len(missing))
+            for i in missing:
+                tokens[i] = chunk_tokens(chunks[i])
+            self.vectors.set_tokens([chunks[i].chunk_id for i in missing], [tokens[i] or [] for i in missing])
+        self.lexical_full_builds += 1
+        return BM25Index(chunks, tokens=tokens, versions=versions)
+
+    def _sync_lexical(self, index: BM25Index) -> None:
+        """Apply documents added, changed or removed by another process (compared by version)."""
+        signature = self._signature()
+        if signature == self._bm25_signature:
+            return
+        versions = self._versions()
+        held = index.versions()
+        for doc_id, version in versions.items():
+            if held.get(doc_id) != version:
+                chunks, tokens = self.vectors.document_with_tokens(doc_id)
+                index.replace_document(doc_id, chunks, tokens, version=version)
+        for doc_id in (index.doc_ids() | set(held)) - set(versions):
+            index.remove_document(doc_id)
+        self._bm25_signature = signature
+
+    def _versions(self) -> dict[str, int]:
+        with session_scope(self.db_url) as db:
+            return {doc_id: int(version or 0) for doc_id, version in
+                    db.execute(select(DocumentRow.doc_id, DocumentRow.version))}
 
     def _signature(self) -> tuple[int, str]:
         with session_scope(self.db_url) as db:

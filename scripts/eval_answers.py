@@ -3,6 +3,8 @@
     .venv/bin/python scripts/eval_answers.py services --kb ../shared/eval/service_kb \
         --questions ../shared/eval/service_questions_dev.json --not-in-base scripts/data/service_not_in_base.jsonl
     .venv/bin/python scripts/eval_answers.py replies --replies ../shared/eval/replies_dev.jsonl
+    .venv/bin/python scripts/eval_answers.py own --split test      # the project's own sets, held-out styles
+    .venv/bin/python scripts/eval_answers.py report --data ../shared/eval --out eval-results/answers.md
 
 Each run ingests into its own data dir (reused when it already holds the base) and prints a Markdown report.
 """
@@ -28,8 +30,10 @@ def _answerer(data_dir: Path, kb_dirs: list[Path]):  # noqa: ANN202
     os.environ["HOTLINE_DATA_DIR"] = str(data_dir)
     os.environ.pop("OPENAI_BASE_URL", None)
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    from bot.config import get_settings
     from connectors.runtime import Runtime
 
+    get_settings.cache_clear()
     runtime = Runtime()
     report = runtime.knowledge_base.ingest_paths(kb_dirs, show_progress=True)
     print(f"<!-- ingested: added {report.count('added')}, unchanged {report.count('unchanged')} -->",
@@ -112,8 +116,10 @@ def replies(
     answerer = _answerer(data_dir, [docs])
     hit1 = hit5 = grounded = 0
     for n, row in enumerate(rows):
-        result = answerer.answer(f"{row.get('title', '')}\n{row['text']}".strip())
-        cited = [c.doc_id for c in result.citations]
+        query = f"{row.get('title', '')}\n{row['text']}".strip()
+        result = answerer.answer(query)
+        # Retrieval's own ranking: a refusal cites nothing, yet the reply may still be found.
+        cited = fused_docs(answerer.retriever, query)
         hit1 += cited[:1] == [f"reply-{n}"]
         hit5 += f"reply-{n}" in cited[:5]
         grounded += result.grounded
@@ -122,6 +128,150 @@ def replies(
     print("| measure | value |\n| --- | --- |")
     print(f"| recall@1 | {hit1 / total:.3f} |\n| recall@5 | {hit5 / total:.3f} |")
     print(f"| answered as grounded | {grounded / total:.3f} |")
+
+
+OWN = Path(__file__).resolve().parents[1] / "tests" / "data" / "eval_answers"
+SAMPLES = Path(__file__).resolve().parents[1] / "knowledge_base" / "samples"
+LONG_KINDS = ("materials", "procedure")
+_PHONE_NUMBER = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8}|1[3-9]\d{9}|\d{5,6}|400-?\d{3}-?\d{4})(?!\d)")
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def own_base_answerer(data_dir: Path):  # noqa: ANN201
+    """The answerer over the sample base plus the evaluation fixture base."""
+    return _answerer(data_dir, [SAMPLES, OWN / "fixture_kb"])
+
+
+def judge(item: dict, result) -> dict:  # noqa: ANN001
+    """Is one answer right: grounded, on the right item, stating the fact, focused, of the field's type."""
+    short = len(result.answer) <= FOCUSED_CHARS or item["kind"] in LONG_KINDS
+    cited = [c.doc_id for c in result.citations]
+    typed = item["kind"] != "phone" or not result.grounded or bool(_PHONE_NUMBER.search(result.answer))
+    right_doc = cited[:1] == [item["doc_id"]]
+    correct = result.grounded and right_doc and short and typed and states_fact(result.answer, item["expect"])
+    return {"correct": correct, "grounded": result.grounded, "right_doc": right_doc, "typed": typed,
+            "top3": item["doc_id"] in cited[:3]}
+
+
+def dense_only(kb, query: str, k: int = 5) -> list[str]:  # noqa: ANN001
+    """Documents in the order plain dense retrieval ranks them (for the never-worse-than-its-parts check)."""
+    vector = kb.embedder.embed_query(query)
+    docs: list[str] = []
+    for chunk, _sim in kb.vectors.search(vector, k=40):
+        if chunk.doc_id not in docs:
+            docs.append(chunk.doc_id)
+    return docs[:k]
+
+
+def fused_docs(kb, query: str, k: int = 5) -> list[str]:  # noqa: ANN001
+    docs: list[str] = []
+    for chunk in kb.search(query, top_k=40):
+        if chunk.doc_id not in docs:
+            docs.append(chunk.doc_id)
+    return docs[:k]
+
+
+def own_figures(answerer, split: str) -> tuple[str, dict]:  # noqa: ANN001
+    """Markdown figures on the project's own sets for one split ("test": held-out styles, "tune", or "all")."""
+    services = [r for r in _jsonl(OWN / "services.jsonl") if split in ("all", r["split"])]
+    absent = [r for r in _jsonl(OWN / "absent.jsonl") if split in ("all", r["split"])]
+    stories = [r for r in _jsonl(OWN / "stories.jsonl") if split in ("all", r["split"])]
+    by_style: dict[str, list[dict]] = {}
+    by_kind: dict[str, list[dict]] = {}
+    misses = []
+    for item in services:
+        result = answerer.answer(item["question"])
+        verdict = judge(item, result)
+        by_style.setdefault(item["style"], []).append(verdict)
+        by_kind.setdefault(item["kind"], []).append(verdict)
+        if not verdict["correct"]:
+            misses.append((item["question"], item["doc_id"], result.answer[:100].replace("\n", " ")))
+    refusals: dict[str, list[bool]] = {}
+    wrongly_answered = []
+    for item in absent:
+        result = answerer.answer(item["question"])
+        refusals.setdefault(item["style"], []).append(not result.grounded)
+        if result.grounded:
+            wrongly_answered.append((item["question"], result.answer[:80].replace("\n", " ")))
+    kb = answerer.retriever
+    retrieval = {"fused": [0, 0], "dense": [0, 0]}
+    for item in stories + services:
+        for name, ranked in (("fused", fused_docs(kb, item["question"])), ("dense", dense_only(kb, item["question"]))):
+            retrieval[name][0] += ranked[:1] == [item["doc_id"]]
+            retrieval[name][1] += item["doc_id"] in ranked[:5]
+    n_retrieval = len(stories) + len(services)
+    figures: dict = {}
+    out = [f"## Own sets, split `{split}` ({len(services)} service questions, {len(absent)} refusal cases, "
+           f"{len(stories)} stories)\n", "| phrasing style | answered correctly | n |", "| --- | --- | --- |"]
+    for style, verdicts in sorted(by_style.items()):
+        share = sum(v["correct"] for v in verdicts) / len(verdicts)
+        figures[f"correct.{style}"] = share
+        out.append(f"| {style} | {share:.3f} | {len(verdicts)} |")
+    out += ["", "| question kind | answered correctly | n |", "| --- | --- | --- |"]
+    for kind, verdicts in sorted(by_kind.items()):
+        share = sum(v["correct"] for v in verdicts) / len(verdicts)
+        figures[f"kind.{kind}"] = share
+        out.append(f"| {kind} | {share:.3f} | {len(verdicts)} |")
+    everything = [v for vs in by_style.values() for v in vs]
+    out += ["", "| measure | value |", "| --- | --- |"]
+    for label, key in (("right item in top-3 citations", "top3"), ("phone answers hold a phone number", "typed")):
+        share = sum(v[key] for v in everything) / max(len(everything), 1)
+        figures[key] = share
+        out.append(f"| {label} | {share:.3f} |")
+    for style, flags in sorted(refusals.items()):
+        share = sum(flags) / len(flags)
+        figures[f"refused.{style}"] = share
+        out.append(f"| refused: {style} ({len(flags)}) | {share:.3f} |")
+    for name in ("fused", "dense"):
+        at1, at5 = (x / n_retrieval for x in retrieval[name])
+        figures[f"retrieval.{name}"] = (at1, at5)
+        out.append(f"| retrieval recall@1 / @5, {name} ({n_retrieval} queries) | {at1:.3f} / {at5:.3f} |")
+    if misses:
+        out += ["", "<details><summary>Wrong or refused answers</summary>", ""]
+        out += [f"- {q} (`{d}`) → {a}" for q, d, a in misses]
+        out += ["", "</details>"]
+    if wrongly_answered:
+        out += ["", "<details><summary>Answered though absent or off-topic</summary>", ""]
+        out += [f"- {q} → {a}" for q, a in wrongly_answered]
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n", figures
+
+
+@app.command()
+def own(
+    split: Annotated[str, typer.Option(help="test (held-out styles), tune, or all")] = "test",
+    data_dir: Annotated[Path, typer.Option(help="data dir to ingest into")] = Path(tempfile.gettempdir()) / "hotline-eval-own",
+) -> None:
+    """The project's own sets over the sample and fixture bases."""
+    text, _ = own_figures(own_base_answerer(data_dir), split)
+    print(text)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="Markdown file to write")] = Path("eval-results/answers.md"),
+    data: Annotated[Path | None, typer.Option(help="shared eval folder (service_kb, *_dev files), for reporting")] = None,
+    work_dir: Annotated[Path, typer.Option(help="where the eval bases are ingested")] = Path(tempfile.gettempdir()) / "hotline-eval",
+) -> None:
+    """Every answer figure into one file: own held-out sets, then the shared dev files when `data` is given."""
+    import contextlib
+    import io
+
+    sections = [own_figures(own_base_answerer(work_dir / "own"), "test")[0]]
+    if data is not None and (data / "service_kb").is_dir():
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            services(kb=data / "service_kb", questions=data / "service_questions_dev.json",
+                     not_in_base=Path(__file__).resolve().parent / "data" / "service_not_in_base.jsonl",
+                     data_dir=work_dir / "services")
+            replies(replies=data / "replies_dev.jsonl", data_dir=work_dir / "replies")
+        sections.append(buffer.getvalue())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("# Answer evaluation\n\n" + "\n".join(sections), encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -1,80 +1,152 @@
-"""What a question asks (a phone, a place, materials…) and what it is about (its key entity)."""
+"""What a question asks (a phone, a place, materials…) and what it is about, without lists of phrasings.
+
+The asked field is the field whose label or synonyms the question resembles most, by the embedder
+(e5 query vectors) and by shared characters; the item is whatever part of the question lines up with a
+retrieved document's title (bot/answer/align.py), so a question may name the item in part, with a typo,
+politely, or inside an agent's relayed words, and still be understood.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-# Ordered: the first kind whose pattern matches wins ("在哪里打电话" is a phone question).
-KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("phone", re.compile(r"电话|热线|号码|联系方式|怎么联系|打哪个")),
-    ("materials", re.compile(r"材料|带什么|带哪些|准备什么|准备哪些|需要提供|提交什么|提交哪些|证件")),
-    ("time", re.compile(r"多久|多长时间|几天|时限|办结|多少天|期限|什么时候能|多快|时长|几个工作日")),
-    ("when", re.compile(r"什么时候|何时|哪天|几月|几号|什么时间|开始时间|截止")),
-    ("fee", re.compile(r"收费|费用|多少钱|要钱|免费|交多少|缴多少|标准是多少")),
-    ("location", re.compile(r"哪里办|在哪|哪儿|什么地方|地点|地址|去哪|窗口|何处")),
-    ("dept", re.compile(r"哪个单位|哪个部门|什么部门|哪个机构|谁负责|归谁|负责单位|主管部门|实施主体|谁管|哪个部门管")),
-    ("online", re.compile(r"网上|线上|在线|预约|快递|邮寄|平台|app|APP|小程序")),
-    ("eligibility", re.compile(r"条件|资格|能不能|可不可以|能否|是否可以|符合|哪些人|谁可以|适用")),
-    ("procedure", re.compile(r"怎么办|如何办|怎么申请|如何申请|流程|步骤|程序|怎么弄|手续|怎样办|办理方式|怎么")),
-]
+import numpy as np
 
-# Question scaffolding that says what is asked, not what it is about.
-_SCAFFOLD = re.compile(
-    r"(请问|我想问一下|我想问|想问一下|想问|我想咨询一下|我想咨询|想咨询一下|想咨询|咨询一下|你好|您好|麻烦问一下|"
-    r"打哪个电话|的?咨询电话是多少|的?电话是多少|电话多少|联系电话|咨询电话|"
-    r"需要准备哪些材料|需要准备什么材料|要准备哪些材料|要带什么材料|要带哪些材料|需要带什么材料|需要什么材料|需要哪些材料|"
-    r"需要提供哪些材料|需要提供什么|要提交什么材料|需要带什么|要带什么|"
-    r"的?承诺办结时限是几天|的?办结时限是多少|办结时限|多久能办完|多久能办好|多长时间能办好|要多长时间|需要多久|多久|几天能办好|"
-    r"在哪里办理|在哪办理|在哪里办|在哪儿办|要去什么地方办|去什么地方办|去哪里办|去哪办|在什么地方办理|地点在哪里|地址在哪里|在哪里|在哪|"
-    r"由哪个单位负责|归哪个部门管|哪个部门负责|哪个单位负责|由哪个部门负责|是哪个部门|找哪个部门|谁负责|"
-    r"怎么办理|如何办理|怎样办理|怎么申请|如何申请|怎么办|怎么弄|办理流程|流程是什么|"
-    r"收费吗|要收费吗|收多少钱|多少钱|费用是多少|"
-    r"需要什么条件|有什么条件|什么条件|能不能办|可以办吗|"
-    r"是什么|有哪些|是多少|吗|呢|呀|啊)"
-)
-_EDGE_VERBS = re.compile(r"^(办理|申请|申领|查询|咨询|关于|我要|我想|想要|需要|要)+|(的|办理|申请)+$")
-_PUNCT = re.compile(r"[？?！!。，,、；;：:\s“”\"'（）()《》]+")
+from bot.answer.align import _words, units
+from bot.thresholds import threshold
+
+# Each field's label first, then other names for it. These describe the fields, not ways of asking.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "phone": ("咨询电话", "联系电话", "电话号码", "服务热线", "联系方式"),
+    "location": ("办理地点", "办理地址", "在哪里办", "哪个窗口", "什么地方"),
+    "dept": ("实施主体", "负责部门", "主管单位", "哪个部门负责", "归谁管"),
+    "time": ("办结时限", "办理时限", "需要多长时间", "几个工作日", "多少天"),
+    "when": ("时间安排", "什么时候", "日期", "开始时间"),
+    "fee": ("收费标准", "费用", "多少钱", "是否收费", "免费"),
+    "materials": ("申请材料", "所需材料", "需要的证件", "准备什么资料", "证明文件"),
+    "eligibility": ("申请条件", "受理条件", "适用对象", "什么人可以申请", "资格要求"),
+    "procedure": ("办理流程", "办理步骤", "怎么办理", "手续", "办理程序"),
+    "online": ("网上办理", "线上申请", "在线办理", "手机App办理", "网上预约"),
+}
 # A follow-up leans on the previous question ("那需要带什么材料？", "这个在哪办？").
 _FOLLOW_UP_LEAD = re.compile(r"^(那|那么|那这个|这个|它|还有|另外|再问一下|还要|还需要|那要|那我|那如果)")
+_NAMING_TAGS = ("n", "j", "b", "l", "eng", "nz", "vn")
 
 
 @dataclass(frozen=True)
 class Question:
-    """A parsed question."""
+    """A parsed question: its text, the asked field ("general" when none) and what it is about."""
 
     text: str
     kind: str
     entity: str
+    kind_score: float = 0.0
 
 
-def question_kind(text: str) -> str:
-    """The kind of fact asked for, or "general". The ending decides first: in "…窗口地址查询由哪个单位负责？"
-    the subject mentions an address, but the question asks for a department."""
-    for part in (text.rstrip("？?。！! ")[-9:], text):
-        for kind, pattern in KIND_PATTERNS:
-            if pattern.search(part):
-                return kind
-    return "general"
+Embed = Callable[[Sequence[str]], np.ndarray]
+_embed: Embed | None = None
+
+
+def use_embedder(embed: Embed | None) -> None:
+    """Set the query embedder used for field similarity (the knowledge base's e5); None: characters only."""
+    global _embed
+    _embed = embed
+    _field_vectors.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _field_vectors() -> dict[str, np.ndarray]:
+    assert _embed is not None
+    names = [(kind, name) for kind, names in FIELDS.items() for name in names]
+    vectors = _embed([name for _, name in names])
+    out: dict[str, list[np.ndarray]] = {}
+    for (kind, _name), vector in zip(names, vectors, strict=True):
+        out.setdefault(kind, []).append(vector)
+    return {kind: np.vstack(vs) for kind, vs in out.items()}
+
+
+def _grams(text: str) -> tuple[set[str], set[str]]:
+    """Characters and character bigrams by sound key (so homophone typos still share them)."""
+    keys = [k for _, _, k in units(text)]
+    return set(keys), {a + "|" + b for a, b in zip(keys, keys[1:], strict=False)}
+
+
+def _char_similarity(rest: str, name: str) -> float:
+    """Share of the field name's bigrams in the rest of the question, with its characters as a weaker hint."""
+    rest_chars, rest_bigrams = _grams(rest)
+    name_chars, name_bigrams = _grams(name)
+    if not name_chars:
+        return 0.0
+    bigram = len(name_bigrams & rest_bigrams) / len(name_bigrams) if name_bigrams else 0.0
+    unigram = len(name_chars & rest_chars) / len(name_chars)
+    return 0.7 * bigram + 0.3 * unigram
+
+
+def field_scores(rest: str) -> dict[str, float]:
+    """How much the rest of a question (the item's name taken out) asks for each field, 0..1."""
+    chars = {kind: max(_char_similarity(rest, name) for name in names) for kind, names in FIELDS.items()}
+    if _embed is None or not rest.strip():
+        return chars
+    vector = _embed([rest])[0]
+    weight = threshold("answer.field_embedding_weight")
+    scores = {}
+    for kind, vectors in _field_vectors().items():
+        # e5 cosines crowd into 0.7-0.95; stretch them onto 0..1 before mixing with characters.
+        dense = float(np.max(vectors @ vector))
+        stretched = min(max((dense - 0.75) / 0.2, 0.0), 1.0)
+        scores[kind] = weight * stretched + (1 - weight) * chars[kind]
+    return scores
+
+
+def question_kind(rest: str) -> tuple[str, float]:
+    """The field asked for, or "general" when no field is close enough; with its score."""
+    scores = field_scores(rest)
+    kind = max(scores, key=lambda k: scores[k])
+    if scores[kind] < threshold("answer.field_min_score"):
+        return "general", scores[kind]
+    return kind, scores[kind]
+
+
+def naming_part(text: str) -> str:
+    """The longest run of naming words (nouns, names, abbreviations) that is not a field's own name."""
+    field_chars: set[int] = set()
+    for _kind, names in FIELDS.items():
+        for name in names:
+            if len(name) >= 2 and name in text:
+                field_chars.update(range(text.find(name), text.find(name) + len(name)))
+    runs: list[str] = []
+    current = ""
+    for start, end, word, tag in _words(text):
+        naming = tag.startswith(_NAMING_TAGS) and not set(range(start, end)) & field_chars
+        naming = naming and not any(word in name for names in FIELDS.values() for name in names)
+        if naming:
+            current += word
+        else:
+            if current:
+                runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return max(runs, key=len, default="")
 
 
 def key_entity(text: str) -> str:
-    """What the question is about, with question scaffolding stripped ("居住证怎么办理？" → "居住证")."""
-    stripped = _SCAFFOLD.sub(" ", text)
-    parts = [p for p in _PUNCT.split(stripped) if p]
-    entity = "".join(_EDGE_VERBS.sub("", p) for p in parts)
-    return entity.strip()
+    """What the question is about, before any document is seen ("来电人问：居住证要带啥？" → "居住证")."""
+    return naming_part(text)
 
 
-def parse(text: str) -> Question:
-    """Kind and entity of one question."""
-    return Question(text=text, kind=question_kind(text), entity=key_entity(text))
+def parse(text: str, rest: str | None = None) -> Question:
+    """Kind and entity of one question; `rest` is the question without the item's name, when known."""
+    kind, score = question_kind(rest if rest is not None else text)
+    return Question(text=text, kind=kind, entity=key_entity(text), kind_score=score)
 
 
 def is_follow_up(text: str) -> bool:
     """True when the question names nothing of its own and leans on the previous one."""
-    entity = key_entity(text)
-    return bool(_FOLLOW_UP_LEAD.match(text.strip())) or len(entity) <= 1
+    return bool(_FOLLOW_UP_LEAD.match(text.strip())) or len(key_entity(text)) <= 1
 
 
 def resolve_follow_up(text: str, history: list[str]) -> str:

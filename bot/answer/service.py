@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from bot.answer import extractive, grounding
+from bot.answer import extractive, grounding, question
 from bot.answer.question import parse, resolve_follow_up
 from bot.answer.types import AnswerResult, RetrievedChunk, Retriever
 from bot.models import Citation
@@ -45,20 +45,23 @@ class Answerer:
         self.retriever = retriever
         self.gateway = gateway
         self.db_url = db_url
+        embedder = getattr(retriever, "embedder", None)
+        if embedder is not None:
+            question.use_embedder(embedder.embed_queries)
 
     def answer(self, question: str, *, history: list[str] | None = None,
                session_id: str | None = None) -> AnswerResult:
         """Answer `question`; `history` holds the session's earlier questions for follow-ups."""
         query = resolve_follow_up(question.strip(), history or [])
-        parsed = parse(query)
         retrieved = self.retriever.search(query, top_k=TOP_K)
-        decision = grounding.decide(parsed, retrieved, weight=self.retriever.term_weight)
+        decision = grounding.decide(query, retrieved, weight=self.retriever.term_weight)
+        parsed = parse(query, rest=decision.rest)
         log.info("answer %s: %s", "grounded" if decision.supported else "refused", mask(decision.reason))
         if not decision.supported or decision.doc_id is None:
             self._remember_unanswered(question, parsed.entity, decision, session_id)
-            related = [c for c in retrieved if (c.dense_score or 0.0) >= grounding.MIN_DENSE]
-            return AnswerResult(answer=refusal(parsed.entity, has_related=bool(related)), grounded=False,
-                                direct_reply=False, citations=_citations([], related), question_kind=parsed.kind)
+            # No citations: a refusal must not list unrelated documents as if they were its basis.
+            return AnswerResult(answer=refusal(parsed.entity), grounded=False, direct_reply=False,
+                                citations=[], question_kind=parsed.kind)
         doc_chunks = self.retriever.document_chunks(decision.doc_id) or decision.chunks
         text, used = self._compose(query, history or [], parsed, doc_chunks, decision.chunks)
         return AnswerResult(answer=text, grounded=True, direct_reply=True,
@@ -86,11 +89,10 @@ class Answerer:
                                       best_score=round(decision.dense, 4)))
 
 
-def refusal(entity: str, *, has_related: bool = False) -> str:
-    """An honest "not in the base", with the next step; related documents are offered, not quoted."""
+def refusal(entity: str) -> str:
+    """An honest "not in the base", with the next step; no neighbouring document is offered as an answer."""
     about = f"关于“{entity[:30]}”的" if entity else "这方面的"
-    related = "所附资料与您的问题相关但不能直接回答，仅供参考。\n" if has_related else ""
-    return (f"抱歉，政策知识库中暂时没有{about}可靠信息，我不能凭猜测回答。{related}您可以：\n"
+    return (f"抱歉，政策知识库中暂时没有{about}可靠信息，我不能凭猜测回答。您可以：\n"
             "1. 回复“我要反映”登记诉求，由相关部门跟进答复；\n"
             "2. 回复“转人工”由人工客服为您解答；\n"
             "也可直接拨打 12345 热线。")

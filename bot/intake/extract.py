@@ -125,7 +125,8 @@ class Extractor:
         location = Location(
             raw=said(llm.location_raw) or loc.raw,
             district=district or loc.district,
-            street=(llm.street if said(llm.street) and self.gazetteer.district_of(llm.street) else None) or loc.street,
+            street=(llm.street if llm.street and said(llm.street) and self.gazetteer.district_of(llm.street) else None)
+            or loc.street,
             community=said(llm.community) or loc.community,
             landmark=said(llm.landmark) or loc.landmark,
             latitude=loc.latitude, longitude=loc.longitude,

@@ -12,6 +12,7 @@ from bot.triage.embedding import Embedder, default_embedder
 from bot.safety.danger import DangerDetector
 from bot.triage.emergency import EmergencyHit, load_detector
 from bot.triage.examples import load_examples
+from bot.triage.fitcache import fit_classifier
 from bot.triage.intent import IntentResult, detect_intent
 from bot.triage.urgency import assess_urgency
 
@@ -37,6 +38,13 @@ class Triage:
         self.classifier = classifier
         self.detector = detector
 
+    def warm_up(self) -> None:
+        """Make the first real message as fast as the hundredth: load the embedder's model and run every
+        component once (the fit itself is done, or loaded from its cache, when the Triage is built)."""
+        self.classifier.predict_many(["小区楼下的路灯坏了一个月没人修"], skip=1.01)
+        self.classifier.predict_many(["公司拖欠工资三个月，老板一直躲着不见"])
+        self.detector.detect("楼道里有烟味")
+
     def emergency(self, text: str) -> EmergencyHit | None:
         """The emergency check alone: cheap, run on every turn before anything else."""
         return self.detector.detect(text)
@@ -45,10 +53,12 @@ class Triage:
         """Intent, category, urgency and emergency for one message."""
         return self.classify_many([text], titles=[title])[0]
 
-    def classify_many(self, texts: list[str], *, titles: list[str | None] | None = None) -> list[TriageResult]:
-        """Triage many messages; the category model runs batched."""
+    def classify_many(self, texts: list[str], *, titles: list[str | None] | None = None,
+                      skip: float | None = None) -> list[TriageResult]:
+        """Triage many messages: the category model runs batched (one embedder call for the batch, and only
+        for the messages its cheap components are unsure of)."""
         titles = titles or [None] * len(texts)
-        categories = self.classifier.predict_many(texts, titles=titles)
+        categories = self.classifier.predict_many(texts, titles=titles, skip=skip)
         out = []
         for text, title, category in zip(texts, titles, categories, strict=True):
             full = f"{title}。{text}" if title else text
@@ -68,10 +78,10 @@ class Triage:
 
 def build_triage(settings: Settings | None = None, *, embedder: Embedder | None = None,
                  cache_dir: Path | None = None) -> Triage:
-    """Load and validate the taxonomy, examples and emergency keywords, and train the classifier."""
+    """Load and validate the taxonomy, examples and emergency keywords; fit the classifier or load its cached fit."""
     settings = settings or get_settings()
     taxonomy = load_taxonomy(settings.overrides_dir)
-    classifier = CategoryClassifier(
+    classifier = fit_classifier(
         taxonomy=taxonomy,
         examples=load_examples(taxonomy),
         embedder=embedder or default_embedder(),

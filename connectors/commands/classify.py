@@ -12,11 +12,18 @@ from bot.store.db import utcnow
 from bot.tickets.models import Ticket
 from bot.triage.service import TriageResult
 
-BATCH = 64
+# Messages per triage batch: one embedder call each (only for those the cheap components are unsure of);
+# large enough to amortise the call, small enough that the progress bar moves and memory stays flat.
+BATCH = 128
 
 
-def classify_command(input: Path, output: Path) -> int:  # noqa: A002 - the contract names the option --input
-    """Classify every message in `input` (JSONL) into `output` (JSONL), same order and ids; the count."""
+def classify_command(input: Path, output: Path, *, progress: bool | None = None) -> int:  # noqa: A002 - the contract names the option --input
+    """Classify every message in `input` (JSONL) into `output` (JSONL), same order and ids; the count.
+
+    A progress bar goes to stderr when it is a terminal (or when `progress` is True); stdout stays clean."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from connectors.runtime import Runtime
 
     runtime = Runtime()
@@ -24,7 +31,11 @@ def classify_command(input: Path, output: Path) -> int:  # noqa: A002 - the cont
     triage, extractor = runtime.triage, runtime.extractor
     department = _department_lookup(runtime)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8") as out:
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("分类中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                   disable=not (console.is_terminal if progress is None else progress), transient=True)
+    with output.open("w", encoding="utf-8") as out, bar:
+        task = bar.add_task("classify", total=len(rows))
         for start in range(0, len(rows), BATCH):
             batch = rows[start:start + BATCH]
             texts = [str(r.get("text") or "") for r in batch]
@@ -34,6 +45,7 @@ def classify_command(input: Path, output: Path) -> int:  # noqa: A002 - the cont
                 now = _message_time(row)
                 ticket = extractor.extract(text, now=now, triage=result, channel="cli", title=title)
                 out.write(json.dumps(to_line(row.get("id"), ticket, result, department), ensure_ascii=False) + "\n")
+            bar.advance(task, len(batch))
     return len(rows)
 
 

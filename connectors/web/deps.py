@@ -50,11 +50,22 @@ def current_staff(
             found = auth.role_for_token(db, creds.credentials)
         if found:
             return Staff(role=found[0], name=found[1])
-    user = request.session.get("staff") if "session" in request.scope else None
-    if user:
-        return Staff(role=user["role"], name=user["name"])
+    staff = staff_from_cookie(request, runtime)
+    if staff is not None:
+        return staff
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "需要登录或提供有效的访问令牌",
                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def staff_from_cookie(request: Request, runtime: Runtime) -> Staff | None:
+    """The staff member of the browser's server-side session, if it is live (not logged out, not expired,
+    not revoked by a password change)."""
+    sid = request.session.get("sid") if "session" in request.scope else None
+    if not sid:
+        return None
+    with session_scope(runtime.db_url) as db:
+        found = auth.session_user(db, sid)
+    return Staff(role=found[1], name=found[0]) if found else None
 
 
 def require_role(*roles: str):  # noqa: ANN201

@@ -15,7 +15,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot import auth
-from connectors.web.deps import DbDep, Staff
+from connectors.web.deps import DbDep, Staff, get_runtime, staff_from_cookie
+from connectors.web.throttle import client_key
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -41,16 +42,15 @@ _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(css|js)$")
 _MEDIA = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
 
 
-def _render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
+def _render(request: Request, name: str, *, status_code: int = 200, headers: dict[str, str] | None = None,
+            **context: Any) -> Response:
     return templates.TemplateResponse(request, name, {"staff": _signed_in(request), **context},
-                                      status_code=status_code, headers=_SECURITY_HEADERS)
+                                      status_code=status_code, headers={**_SECURITY_HEADERS, **(headers or {})})
 
 
 def _signed_in(request: Request) -> Staff | None:
-    user = request.session.get("staff")
-    if not isinstance(user, dict) or not user.get("name") or user.get("role") not in HOME:
-        return None
-    return Staff(role=user["role"], name=user["name"])
+    staff = staff_from_cookie(request, get_runtime(request))
+    return staff if staff is not None and staff.role in HOME else None
 
 
 def _gate(request: Request, *roles: str) -> Staff | Response:
@@ -78,20 +78,38 @@ def login_page(request: Request) -> Response:
 @router.post("/login")
 def login(request: Request, db: DbDep, username: Annotated[str, Form()] = "",
           password: Annotated[str, Form()] = "") -> Response:
-    """Check the password; on success remember the staff member in the session and go to their page."""
-    user = auth.authenticate(db, name=username.strip(), password=password) if username.strip() and password else None
+    """Check the password; on success open a server-side session and go to the staff member's page.
+
+    Wrong passwords are throttled per account and per client: once locked, even the right password waits."""
+    name, client = username.strip()[:100], client_key(request)
+    throttle = request.app.state.login_throttle
+    wait = throttle.retry_after(name, client)
+    if wait is not None:
+        return _render(request, "login.html", status_code=status.HTTP_429_TOO_MANY_REQUESTS, username=username,
+                       error=f"尝试次数过多，请 {max(1, round(wait / 60))} 分钟后再试", home=HOME,
+                       headers={"Retry-After": str(wait)})
+    user = auth.authenticate(db, name=name, password=password) if name and password else None
     if user is None:
+        throttle.failed(name, client)
         return _render(request, "login.html", status_code=status.HTTP_401_UNAUTHORIZED,
                        username=username, error="用户名或密码错误", home=HOME)
+    throttle.succeeded(name)
+    settings = get_runtime(request).settings
+    old = request.session.get("sid")
+    if old:
+        auth.close_session(db, old)
     # A fresh session on sign-in, so nothing from before (another account's data) carries over.
     request.session.clear()
-    request.session["staff"] = {"name": user.name, "role": user.role}
+    request.session["sid"] = auth.open_session(db, user, hours=settings.staff_session_hours)
     return RedirectResponse(HOME.get(user.role, "/"), status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    """Forget the signed-in staff member."""
+def logout(request: Request, db: DbDep) -> Response:
+    """End the browser's session on the server too, so a copied cookie stops working."""
+    sid = request.session.get("sid")
+    if sid:
+        auth.close_session(db, sid)
     request.session.clear()
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 

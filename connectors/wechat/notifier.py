@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from bot.config import Settings
 from bot.dispatch.ports import DeliveryRejected
@@ -73,7 +74,22 @@ class WeChatNotifier:
             raise DeliveryRejected("outside the 48-hour window and HOTLINE_WECHAT_TEMPLATE_ID is not set")
         assert self.api is not None
         self.api.send_template(openid, template_id=template_id, data=self.template_data(message),
-                               url=self.settings.wechat_template_url)
+                               url=self.template_url(message))
+
+    def template_url(self, message: str) -> str | None:
+        """The template's link; {ticket_no} and {token} (the ticket's signed-link credential) are filled in,
+        so the follower opens the ticket without typing phone digits."""
+        url = self.settings.wechat_template_url
+        if not url or "{" not in url:
+            return url
+        found = _TICKET_NO.search(message)
+        if not found:
+            return url.split("?", 1)[0]  # no ticket named: the page itself, without the placeholders
+        from bot.auth import sign
+
+        ticket_no = found.group(1)
+        token = sign(self.settings.secret, "ticket-link", ticket_no)
+        return url.replace("{ticket_no}", quote(ticket_no)).replace("{token}", token)
 
     def template_data(self, message: str) -> dict[str, str]:
         """The configured template fields, filled from the message: {message} {ticket_no} {time}."""

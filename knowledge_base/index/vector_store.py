@@ -11,6 +11,8 @@ from knowledge_base.ingest.chunking import Chunk
 
 COLLECTION = "policy_chunks"
 PAGE = 5000
+TOKENS_KEY = "bm25_tokens"  # the chunk's BM25 tokens, computed once at ingest, joined by TOKEN_SEP
+TOKEN_SEP = "\x1f"
 
 
 def _client(*, path: Path | None, host: str | None, port: int) -> Any:
@@ -39,21 +41,37 @@ class VectorStore:
         if callable(closer):
             closer()
 
-    def upsert(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
-        """Store chunks with their embeddings (in slices, Chroma caps a batch)."""
+    def upsert(self, chunks: list[Chunk], embeddings: np.ndarray,
+               tokens: list[list[str]] | None = None) -> None:
+        """Store chunks with their embeddings and BM25 tokens (in slices, Chroma caps a batch)."""
         for start in range(0, len(chunks), 1000):
             part = chunks[start : start + 1000]
+            part_tokens = tokens[start : start + len(part)] if tokens is not None else [None] * len(part)
             self._collection.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=embeddings[start : start + len(part)],
                 documents=[c.text for c in part],
-                metadatas=[_metadata(c) for c in part],
+                metadatas=[_metadata(c, t) for c, t in zip(part, part_tokens, strict=True)],
             )
 
-    def update_order(self, chunks: list[Chunk]) -> None:
+    def update_order(self, chunks: list[Chunk], tokens: list[list[str]] | None = None) -> None:
         """Refresh metadata of chunks whose text did not change (their position may have)."""
         if chunks:
-            self._collection.update(ids=[c.chunk_id for c in chunks], metadatas=[_metadata(c) for c in chunks])
+            toks: list[list[str] | None] = list(tokens) if tokens is not None else [None] * len(chunks)
+            self._collection.update(ids=[c.chunk_id for c in chunks],
+                                    metadatas=[_metadata(c, t) for c, t in zip(chunks, toks, strict=True)])
+
+    def set_tokens(self, chunk_ids: list[str], tokens: list[list[str]]) -> None:
+        """Store BM25 tokens for chunks stored without them (written before tokens were kept)."""
+        for start in range(0, len(chunk_ids), 1000):
+            ids = chunk_ids[start : start + 1000]
+            current = self._collection.get(ids=ids, include=["metadatas"])
+            by_id = dict(zip(current["ids"], current["metadatas"], strict=True))
+            present = [i for i in ids if i in by_id]
+            toks = dict(zip(ids, tokens[start : start + len(ids)], strict=True))
+            if present:
+                self._collection.update(ids=present, metadatas=[
+                    {**by_id[i], TOKENS_KEY: TOKEN_SEP.join(toks[i])} for i in present])
 
     def chunk_ids(self, doc_id: str) -> set[str]:
         """Ids of the chunks stored for one document."""
@@ -75,15 +93,28 @@ class VectorStore:
         self._collection.delete(where={"doc_id": doc_id})
 
     def all_chunks(self) -> list[Chunk]:
-        """Every stored chunk (for building the BM25 index), read in pages: one huge read exceeds
-        SQLite's limit on bound variables inside Chroma (seen at 50k chunks)."""
+        """Every stored chunk, read in pages: one huge read exceeds SQLite's limit on bound variables inside
+        Chroma (seen at 50k chunks)."""
+        return self.all_chunks_with_tokens()[0]
+
+    def all_chunks_with_tokens(self) -> tuple[list[Chunk], list[list[str] | None]]:
+        """Every stored chunk and its stored BM25 tokens (None where none were stored), read in pages."""
         chunks: list[Chunk] = []
+        tokens: list[list[str] | None] = []
         while True:
             page = self._collection.get(include=["documents", "metadatas"], limit=PAGE, offset=len(chunks))
-            chunks.extend(_stored(i, d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"],
-                                                                 strict=True))
+            for i, d, m in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                chunks.append(_stored(i, d, m))
+                tokens.append(_tokens(m))
             if len(page["ids"]) < PAGE:
-                return chunks
+                return chunks, tokens
+
+    def document_with_tokens(self, doc_id: str) -> tuple[list[Chunk], list[list[str] | None]]:
+        """One document's stored chunks and their BM25 tokens."""
+        result = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [_stored(i, d, m) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"],
+                                                       strict=True)]
+        return chunks, [_tokens(m) for m in result["metadatas"]]
 
     def get(self, ids: list[str]) -> list[Chunk]:
         """Chunks by id, in the order asked."""
@@ -114,9 +145,17 @@ class VectorStore:
         return self._collection.count()
 
 
-def _metadata(chunk: Chunk) -> dict[str, Any]:
-    return {"doc_id": chunk.doc_id, "title": chunk.title, "heading": "\x1f".join(chunk.heading_path),
-            "ord": chunk.ord}
+def _metadata(chunk: Chunk, tokens: list[str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"doc_id": chunk.doc_id, "title": chunk.title, "heading": "\x1f".join(chunk.heading_path),
+                            "ord": chunk.ord}
+    if tokens is not None:
+        meta[TOKENS_KEY] = TOKEN_SEP.join(tokens)
+    return meta
+
+
+def _tokens(meta: dict[str, Any] | None) -> list[str] | None:
+    raw = (meta or {}).get(TOKENS_KEY)
+    return str(raw).split(TOKEN_SEP) if isinstance(raw, str) and raw else None
 
 
 def _stored(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:

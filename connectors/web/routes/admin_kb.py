@@ -6,12 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from bot.answer import grounding
-from bot.answer.question import parse
 from bot.answer.types import RetrievedChunk
 from bot.errors import FileTooLarge
 from bot.store.tables import AuditEntry, UnansweredQuestion
@@ -104,12 +103,12 @@ def hit_test(body: HitTestRequest, runtime: RuntimeDep, _admin: AdminDep) -> Hit
     """Ranked chunks with their fused, dense and BM25 scores, and the grounding decision."""
     kb = runtime.knowledge_base
     chunks = kb.search(body.query, top_k=body.top_k)
-    decision = grounding.decide(parse(body.query), chunks, weight=kb.term_weight)
+    decision = grounding.decide(body.query, chunks, weight=kb.term_weight)
     return HitTestResponse(grounded=decision.supported, reason=decision.reason, chunks=chunks)
 
 
 @router.get("/unanswered")
-def unanswered(db: DbDep, _admin: AdminDep, limit: int = 50) -> list[dict[str, Any]]:
+def unanswered(db: DbDep, _admin: AdminDep, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
     """Questions the base could not answer, grouped by topic, most asked first."""
     groups = db.execute(
         select(UnansweredQuestion.topic_key, func.count().label("count"),

@@ -62,7 +62,7 @@ def _last_answer_ungrounded(db: Session, session_id: str, bots: list[ChatMessage
 
 
 def _asks_for_human(text: str | None) -> bool:
-    return bool(text) and any(p in text for p in HANDOFF_PHRASES)
+    return text is not None and any(p in text for p in HANDOFF_PHRASES)
 
 
 def _alert(row: EmergencyAlert) -> dict[str, Any]:

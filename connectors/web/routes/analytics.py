@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.dispatch.tables import TicketAssignment
 from bot.store.db import utcnow
 from bot.store.tables import ChatMessage, TicketRow, UnansweredQuestion
-from connectors.web.deps import DbDep, Staff, require_role
+from connectors.web.deps import DbDep, RuntimeDep, Staff, require_role
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
@@ -126,3 +126,65 @@ def hotspots(_staff: AnalystDep, db: DbDep, days: Days = 30,
     repeats = [{"ticket_no": t, "district": d, "street": s, "category_l1": c, "summary": m, "status": st,
                 "repeat_count": r} for t, d, s, c, m, st, r in parents]
     return {"days": days, "hotspots": spots, "merged_count": merged, "repeats": repeats}
+
+
+# ---- imported history, the 四高 analysis, topics and the weekly report (bot/analytics) ----
+
+DayParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+def _window(start: str | None, end: str | None):  # noqa: ANN202
+    """The Beijing days asked for; by default the last seven days up to today."""
+    from datetime import date
+
+    from bot.analytics.records import Window
+    from bot.errors import BadInput
+
+    today = utcnow().astimezone(BEIJING).date()
+    last = date.fromisoformat(end) if end else today
+    first = date.fromisoformat(start) if start else last - timedelta(days=6)
+    if last < first or (last - first).days > 366:
+        raise BadInput("日期范围无效（最长一年）")
+    return Window(first, last)
+
+
+def _report(runtime: Any, start: str | None, end: str | None) -> dict[str, Any]:
+    from bot.analytics import report
+
+    return report.build(runtime.db_url, _window(start, end))
+
+
+@router.get("/report")
+def analytics_report(_staff: AnalystDep, runtime: RuntimeDep, start: Annotated[DayParam, Query(alias="from")] = None,
+                     end: Annotated[DayParam, Query(alias="to")] = None) -> dict[str, Any]:
+    """The whole analysis for a period: metrics, the 四高 lists, topics and chart data (report.json's shape)."""
+    return _report(runtime, start, end)
+
+
+@router.get("/report.zip")
+def analytics_report_zip(_staff: AnalystDep, runtime: RuntimeDep,
+                         start: Annotated[DayParam, Query(alias="from")] = None,
+                         end: Annotated[DayParam, Query(alias="to")] = None) -> Response:
+    """The weekly report's files (report.html, report.md, report.json, charts and CSV) as one zip."""
+    import tempfile
+    from pathlib import Path
+
+    from bot.analytics import report
+
+    window = _window(start, end)
+    content = report.build(runtime.db_url, window)
+    with tempfile.TemporaryDirectory() as tmp:
+        report.write(content, Path(tmp))
+        data = report.zip_dir(Path(tmp))
+    name = f"report-{window.start.isoformat()}-{window.end.isoformat()}.zip"
+    return Response(data, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/requests")
+def analytics_requests(_staff: AnalystDep, db: DbDep,
+                       ids: Annotated[str, Query(max_length=20000, description="comma-separated ids")]) -> dict[str, Any]:
+    """The requests behind a number (drill-down): imported ids or ticket numbers."""
+    from bot.analytics.repository import requests_by_id
+
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    return {"requests": requests_by_id(db, wanted)}

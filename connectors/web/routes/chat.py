@@ -9,10 +9,9 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from bot.dialog import handoff
 from bot.dialog.sessions import web_session_id
@@ -21,6 +20,7 @@ from bot.models import Reply, Turn
 from bot.store.tables import TicketRow
 from bot.tickets.service import add_information_row, find_ticket, rate_row, ticket_view
 from connectors.web.deps import DbDep, RuntimeDep
+from connectors.web.routes.tickets import guarded, ticket_link
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -47,10 +47,11 @@ def _turn(body: ChatRequest, runtime: RuntimeDep) -> Turn:
     return Turn(session_id=web_session_id(body.session_id), text=text, channel="web")
 
 
-@router.post("/chat", response_model=Reply)
-def chat(body: ChatRequest, runtime: RuntimeDep) -> Reply:
-    """Answer, ask for a missing fact, read back a ticket, or submit it."""
-    return runtime.dialog.handle(_turn(body, runtime))
+@router.post("/chat", response_model=Reply, responses={503: {"description": "too many turns in flight"}})
+async def chat(request: Request, body: ChatRequest, runtime: RuntimeDep) -> Reply:
+    """Answer, ask for a missing fact, read back a ticket, or submit it; 503 with Retry-After when busy."""
+    turn = _turn(body, runtime)
+    return await request.app.state.turn_gate.run(lambda: runtime.dialog.handle(turn))
 
 
 def pieces(text: str) -> list[str]:
@@ -60,12 +61,13 @@ def pieces(text: str) -> list[str]:
 
 
 @router.post("/chat/stream")
-async def chat_stream(body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
+async def chat_stream(request: Request, body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
     """The same turn as POST /api/chat, as server-sent events: `delta` pieces of the reply, then `reply`."""
     turn = _turn(body, runtime)
+    # The turn runs before the stream opens, so a busy server still answers 503 rather than an empty stream.
+    reply: Reply = await request.app.state.turn_gate.run(lambda: runtime.dialog.handle(turn))
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        reply: Reply = await run_in_threadpool(runtime.dialog.handle, turn)
         for piece in pieces(reply.reply):
             yield {"event": "delta", "data": json.dumps({"text": piece}, ensure_ascii=False)}
             await asyncio.sleep(PIECE_PAUSE_S)
@@ -101,11 +103,12 @@ def passage(chunk_id: str, runtime: RuntimeDep) -> dict[str, Any]:
 
 # --- the session's own tickets: the session id is the credential ------------------------------------
 
-def _own_ticket(db: DbDep, session_id: str, ticket_no: str) -> TicketRow:
-    row = find_ticket(db, ticket_no)
-    if row is None or row.session_id != web_session_id(session_id):
-        raise NotFound("未找到该工单")
-    return row
+def _own_ticket(request: Request, db: DbDep, session_id: str, ticket_no: str) -> TicketRow:
+    def check() -> TicketRow | None:
+        row = find_ticket(db, ticket_no[:40])
+        return row if row is not None and row.session_id == web_session_id(session_id) else None
+
+    return guarded(request, ticket_no[:40], check)
 
 
 class InformationIn(BaseModel):
@@ -122,18 +125,22 @@ class RatingIn(BaseModel):
 
 
 @router.get("/chat/{session_id}/tickets/{ticket_no}")
-def session_ticket(session_id: str, ticket_no: str, db: DbDep) -> dict[str, Any]:
-    """A ticket of this session (status, timeline, whether it can be rated)."""
-    return ticket_view(db, _own_ticket(db, session_id, ticket_no))
+def session_ticket(request: Request, session_id: str, ticket_no: str, db: DbDep,
+                   runtime: RuntimeDep) -> dict[str, Any]:
+    """A ticket of this session (status, timeline, whether it can be rated), with its signed link."""
+    row = _own_ticket(request, db, session_id, ticket_no)
+    return {**ticket_view(db, row), "link": ticket_link(runtime.settings, row.ticket_no)}
 
 
 @router.post("/chat/{session_id}/tickets/{ticket_no}/information")
-def session_ticket_information(session_id: str, ticket_no: str, body: InformationIn, db: DbDep) -> dict[str, Any]:
+def session_ticket_information(request: Request, session_id: str, ticket_no: str, body: InformationIn,
+                               db: DbDep) -> dict[str, Any]:
     """Add information to a ticket of this session."""
-    return add_information_row(db, _own_ticket(db, session_id, ticket_no), body.text)
+    return add_information_row(db, _own_ticket(request, db, session_id, ticket_no), body.text)
 
 
 @router.post("/chat/{session_id}/tickets/{ticket_no}/rating")
-def session_ticket_rating(session_id: str, ticket_no: str, body: RatingIn, db: DbDep) -> dict[str, Any]:
+def session_ticket_rating(request: Request, session_id: str, ticket_no: str, body: RatingIn,
+                          db: DbDep) -> dict[str, Any]:
     """Rate a resolved ticket of this session: 满意 / 基本满意 close it, 不满意 reopens it."""
-    return rate_row(db, _own_ticket(db, session_id, ticket_no), body.rating, body.comment)
+    return rate_row(db, _own_ticket(request, db, session_id, ticket_no), body.rating, body.comment)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from bot.store.tables import AuditEntry, TicketRow
 from bot.tickets.lifecycle import OPEN, as_utc
 from bot.tickets.service import reroute
 from connectors.web.deps import AdminDep, DbDep, RuntimeDep
+from connectors.web.hardening import INT64
 
 router = APIRouter(prefix="/api/admin", tags=["admin-dispatch"])
 
@@ -85,7 +86,7 @@ def list_dead_letters(_admin: AdminDep, db: DbDep) -> dict[str, Any]:
 
 
 @router.post("/dead-letters/{row_id}/retry")
-def retry_dead_letter(row_id: int, admin: AdminDep, db: DbDep) -> dict[str, Any]:
+def retry_dead_letter(row_id: Annotated[int, Path(**INT64)], admin: AdminDep, db: DbDep) -> dict[str, Any]:
     """Send a dead letter again (same idempotency key, so the receiver will not see it twice)."""
     row = outbox.retry_dead(db, row_id)
     db.add(AuditEntry(actor=admin.name, action="outbox.retry", target=str(row_id), detail={"key": row.idempotency_key}))
@@ -94,7 +95,7 @@ def retry_dead_letter(row_id: int, admin: AdminDep, db: DbDep) -> dict[str, Any]
 
 
 @router.get("/overdue")
-def overdue(_admin: AdminDep, db: DbDep, limit: int = Query(200, le=1000)) -> dict[str, Any]:
+def overdue(_admin: AdminDep, db: DbDep, limit: int = Query(200, ge=1, le=1000)) -> dict[str, Any]:
     """Open tickets past their deadline, oldest deadline first."""
     rows = db.execute(
         select(TicketRow, TicketAssignment).join(TicketAssignment, TicketAssignment.ticket_id == TicketRow.id)

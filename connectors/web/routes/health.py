@@ -1,11 +1,23 @@
-"""Liveness."""
+"""Liveness and readiness (shared/CONTRACTS.md, "Readiness")."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up."""
+@router.get("/livez")
+def livez() -> dict[str, str]:
+    """The process is up (answers as soon as the server accepts connections)."""
     return {"status": "ok"}
+
+
+@router.get("/healthz", response_model=None)
+def healthz(request: Request) -> dict[str, str] | JSONResponse:
+    """Ready: models loaded, classifiers fitted, a warm-up turn done; 503 until then."""
+    readiness = request.app.state.runtime.readiness
+    if readiness.ready:
+        return {"status": "ok"}
+    if readiness.error:
+        return JSONResponse({"status": "failed", "detail": readiness.error}, status_code=503)
+    return JSONResponse({"status": "starting"}, status_code=503)

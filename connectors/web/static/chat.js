@@ -461,6 +461,17 @@
     else lookupResult.replaceChildren(el("p", { class: "error" }, errorText(res)));
   });
 
+  // A signed link from the ticket card or a WeChat notice (/?ticket=…&token=…) opens the ticket at once.
+  const linked = new URLSearchParams(window.location.search);
+  if (linked.get("ticket") && linked.get("token")) {
+    lookupNo.value = linked.get("ticket");
+    api("GET", `/api/tickets/${encodeURIComponent(linked.get("ticket"))}?token=${encodeURIComponent(linked.get("token"))}`)
+      .then((res) => {
+        if (res.ok && res.data) renderTicket(res.data);
+        else lookupResult.replaceChildren(el("p", { class: "error" }, errorText(res)));
+      });
+  }
+
   // --- start: replay this browser's conversation, or greet; pick up a pending handoff ---
   append({ who: "bot", text: WELCOME }, false);
   for (const entry of transcript) append(entry, false);

@@ -66,3 +66,58 @@ def test_good_edit_becomes_the_override(tmp_path: Path) -> None:
 def test_not_an_object_is_refused() -> None:
     with pytest.raises(InvalidConfig):
         parse_taxonomy(["城乡建设"])
+
+
+def _reference() -> Path | None:
+    """shared/ beside the checkout (or HOTLINE_SHARED_DIR); None when it is not there."""
+    import os
+
+    here = Path(__file__).resolve().parents[3]
+    for base in (os.environ.get("HOTLINE_SHARED_DIR"), here.parent / "shared", here.parent.parent / "shared"):
+        if base and (Path(base) / "reference" / "message_taxonomy.csv").exists():
+            return Path(base) / "reference" / "message_taxonomy.csv"
+    return None
+
+
+REFERENCE = _reference()
+
+
+def test_every_second_level_says_what_it_covers() -> None:
+    tax = load_taxonomy()
+    for top in tax.categories:
+        assert top.description
+        for sub in top.children:
+            assert sub.description and sub.prototypes()[0] == sub.name
+
+
+@pytest.mark.skipif(REFERENCE is None, reason="the shared reference taxonomy is not present")
+def test_every_reference_entry_is_covered_once_under_its_own_first_level() -> None:
+    import csv
+
+    tax = load_taxonomy()
+    assert REFERENCE is not None
+    with REFERENCE.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        top = tax.level1(row["level1"])
+        assert top is not None
+        owners = [s.name for s in top.children if f"{row['level2']}/{row['level3']}" in s.topics]
+        assert len(owners) == 1, row
+
+
+def test_an_edit_without_descriptions_or_topics_is_still_accepted(tmp_path: Path) -> None:
+    data = _shipped()
+    for top in data["categories"]:
+        top.pop("description", None)
+        for sub in top["children"]:
+            sub.pop("description", None)
+            sub.pop("topics", None)
+    assert save_override(tmp_path, data).level2_names("城乡建设")
+
+
+def test_a_topic_claimed_twice_is_refused(tmp_path: Path) -> None:
+    data = _shipped()
+    kids = data["categories"][0]["children"]
+    kids[1]["topics"].append(kids[0]["topics"][0])
+    with pytest.raises(InvalidConfig, match="参考分类"):
+        save_override(tmp_path, data)

@@ -75,6 +75,8 @@ def test_hit_testing_shows_ranked_scored_chunks(client: TestClient, runtime: Run
     assert body["chunks"][0]["doc_id"] == "winter-heating"
     scores = [c["score"] for c in body["chunks"]]
     assert scores == sorted(scores, reverse=True) and len(scores) == 5
+    # Admins read the decision in Chinese, not a debug line.
+    assert "coverage" not in body["reason"] and "相似度" in body["reason"]
 
 
 def test_unanswered_questions_are_grouped_for_admins(client: TestClient, runtime: Runtime) -> None:

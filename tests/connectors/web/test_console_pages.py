@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,6 @@ def test_agent_uses_call_assist_and_admin_sees_the_dashboard(page, runtime: Runt
     expect(page.locator("#trend-chart svg rect")).to_have_count(1)
     expect(page.locator("#hot-table tbody tr")).to_have_count(2)
     expect(page.locator("#hot-table")).to_contain_text("中关村街道")
+    # The 四高 section: five lists for the last seven days, and the report download for the same period.
+    expect(page.locator("#fourhigh-lists h3")).to_have_count(5, timeout=SLOW_MS)
+    expect(page.locator("#report-zip")).to_have_attribute("href", re.compile(r"/api/analytics/report\.zip\?from="))

@@ -1,0 +1,165 @@
+"""Align a question with a document's name, character by character, tolerant of homophone typos.
+
+No list of question phrasings is used: the part of the question that names the item is whatever lines up
+with the candidate's title; everything else is what the question asks, or context around it. Characters
+are compared by their fuzzy pinyin (z/zh, c/ch, s/sh merged), so "居注证" lines up with
+"居住证" and "个体工商户营业执造" with "…营业执照", as on a phone keyboard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba.posseg
+from pypinyin import lazy_pinyin
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_FUZZY = ((r"^zh", "z"), (r"^ch", "c"), (r"^sh", "s"))
+# Tags (jieba) of words that can change which item is meant when glued to its name: nouns, names,
+# distinguishing words and adjectives ("公" in "公租房", "摩托" in "摩托车上牌").
+_NAMING_TAGS = ("n", "j", "b", "a", "s", "l", "i", "eng")
+
+
+@lru_cache(maxsize=8192)
+def _key(char: str) -> str:
+    if not _HAN.match(char):
+        return char.lower()
+    syllable = lazy_pinyin(char)[0]
+    for pattern, repl in _FUZZY:
+        syllable = re.sub(pattern, repl, syllable)
+    return syllable
+
+
+def units(text: str) -> list[tuple[int, str, str]]:
+    """(position, character, sound key) of each letter, digit or Han character."""
+    return [(i, c, _key(c)) for i, c in enumerate(text) if c.isalnum()]
+
+
+def lcs_pairs(a: list[tuple[int, str, str]], b: list[tuple[int, str, str]]) -> list[tuple[int, int]]:
+    """Longest in-order matching of `a` and `b` by sound key: pairs of (index in a, index in b).
+
+    Ties prefer the same character over a homophone, and contiguous matches over scattered ones."""
+    n, m = len(a), len(b)
+    if not n or not m:
+        return []
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            best = max(score[i + 1][j], score[i][j + 1])
+            if a[i][2] == b[j][2]:
+                same = 1.0 if a[i][1] == b[j][1] else 0.9
+                run = 0.05 if i + 1 < n and j + 1 < m and a[i + 1][2] == b[j + 1][2] else 0.0
+                best = max(best, score[i + 1][j + 1] + same + run)
+            score[i][j] = best
+    pairs: list[tuple[int, int]] = []
+    i = j = 0
+    while i < n and j < m:
+        if a[i][2] == b[j][2]:
+            same = 1.0 if a[i][1] == b[j][1] else 0.9
+            run = 0.05 if i + 1 < n and j + 1 < m and a[i + 1][2] == b[j + 1][2] else 0.0
+            if abs(score[i][j] - (score[i + 1][j + 1] + same + run)) < 1e-9:
+                pairs.append((i, j))
+                i, j = i + 1, j + 1
+                continue
+        if score[i + 1][j] >= score[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    # A homophone counts only beside a character that is the same: a lone sound-alike is chance.
+    exact = {(i, j) for i, j in pairs if a[i][1] == b[j][1]}
+    return [(i, j) for i, j in pairs
+            if (i, j) in exact or (i - 1, j - 1) in exact or (i + 1, j + 1) in exact]
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """How a question lines up with one name (a title or heading)."""
+
+    name: str
+    matched: frozenset[int]  # positions in the question that line up with the name
+    name_coverage: float  # weighted share of the name's words the question covers
+    clash: float  # question characters glued to the matched name that the name does not have
+    span: str  # the question's text that names the item
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, word, tag) for each jieba word of `text`."""
+    out = []
+    pos = 0
+    for pair in jieba.posseg.cut(text):
+        start = text.find(pair.word, pos)
+        if start < 0:
+            continue
+        end = start + len(pair.word)
+        out.append((start, end, pair.word, pair.flag))
+        pos = end
+    return tuple(out)
+
+
+def _clusters(pairs: list[tuple[int, int]], q: list[tuple[int, str, str]]) -> list[list[tuple[int, int]]]:
+    """Runs of matched pairs that are close in the question (gaps of at most one unit)."""
+    runs: list[list[tuple[int, int]]] = []
+    for pair in pairs:
+        if runs and pair[0] - runs[-1][-1][0] <= 2:
+            runs[-1].append(pair)
+        else:
+            runs.append([pair])
+    return runs
+
+
+def align(question: str, name: str, weight: Callable[[str], float]) -> Alignment:
+    """Line `question` up with `name`; `weight` says how distinctive a word of the name is (IDF)."""
+    q, t = units(question), units(name)
+    pairs = lcs_pairs(q, t)
+    # Keep the densest cluster: scattered single characters ("办", "证") are not a name.
+    runs = [r for r in _clusters(pairs, q) if len(r) >= 2]
+    if not runs:
+        return Alignment(name, frozenset(), 0.0, 0.0, "")
+    name_words = _words(name)
+
+    def covered_weight(run: list[tuple[int, int]]) -> float:
+        hit = {t[j][0] for _, j in run}
+        total = 0.0
+        for start, end, word, _tag in name_words:
+            chars = [p for p in range(start, end) if name[p].isalnum()]
+            if chars:
+                total += weight(word) * sum(p in hit for p in chars) / len(chars)
+        return total
+
+    best = max(runs, key=covered_weight)
+    matched = frozenset(q[i][0] for i, _ in best)
+    denominator = sum(weight(w) for s, e, w, _ in name_words if any(name[p].isalnum() for p in range(s, e)))
+    coverage = covered_weight(best) / denominator if denominator else 0.0
+    lo, hi = min(matched), max(matched)
+    span = question[lo : hi + 1]
+    return Alignment(name, matched, round(coverage, 4), _clash(question, matched, lo, hi), span)
+
+
+def _clash(question: str, matched: frozenset[int], lo: int, hi: int) -> float:
+    """Characters of naming words that are glued to the matched name but are not in it.
+
+    A word half inside the name ("摩托车" against "自行车") or a naming word right beside it ("公" before
+    "租房") means the question names another item; words around it that only ask or relay do not count."""
+    clash = 0.0
+    for start, end, word, tag in _words(question):
+        inside = [p for p in range(start, end) if p in matched]
+        outside = [p for p in range(start, end) if p not in matched and question[p].isalnum()]
+        if not outside:
+            continue
+        if inside:
+            part = "".join(question[p] for p in outside)
+            if any(tag.startswith(_NAMING_TAGS) for _s, _e, _w, tag in _words(part)):
+                clash += len(outside)
+        elif not inside and tag.startswith(_NAMING_TAGS) and (end == lo or start == hi + 1) and len(word) == 1:
+            # A naming character right before or after the name changes the item outright.
+            clash += 2
+    return clash
+
+
+def rest_of(question: str, alignment: Alignment) -> str:
+    """The question without the characters that name the item: what it asks, and its context."""
+    return "".join(c for i, c in enumerate(question) if i not in alignment.matched)

@@ -1,0 +1,60 @@
+"""Question understanding without phrasing lists: alignment with titles, field by similarity, honest refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer.align import align, rest_of
+from bot.answer.question import field_scores
+from connectors.runtime import Runtime
+
+
+def _flat(_word: str) -> float:
+    return 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "span", "clash"),
+    [
+        ("来电人问：居住证需要带什么材料？", "居住证申领与签注办理指南", "居住证", 0),
+        ("居注证要带啥", "居住证申领与签注办理指南", "居注证", 0),  # homophone typo
+        ("个体工商户营业执造在哪办", "个体工商户营业执照办理指南", "个体工商户营业执造", 0),
+        ("我想问一下公租房怎么申请", "租房提取住房公积金办理指南", "租房", 1),  # "公" makes it another item
+    ],
+)
+def test_question_lines_up_with_the_title_it_names(question: str, title: str, span: str, clash: int) -> None:
+    alignment = align(question, title, _flat)
+    assert alignment.span == span
+    assert (alignment.clash > 0) == bool(clash)
+    assert span not in rest_of(question, alignment) or not span
+
+
+def test_field_is_found_by_similarity_not_by_a_listed_ending() -> None:
+    scores = field_scores("需要带什么材料")
+    assert max(scores, key=lambda k: scores[k]) == "materials"
+    scores = field_scores("电话号码多少啊")
+    assert max(scores, key=lambda k: scores[k]) == "phone"
+
+
+def test_absent_neighbour_is_refused_and_refusal_lists_no_documents(runtime: Runtime) -> None:
+    result = runtime.answerer.answer("我想问一下公租房怎么申请")
+    assert not result.grounded
+    assert result.citations == []
+
+
+def test_relayed_question_is_answered_like_the_plain_one(runtime: Runtime) -> None:
+    result = runtime.answerer.answer("来电人问：居住证需要带什么材料？")
+    assert result.grounded and result.citations[0].doc_id == "residence-permit"
+    assert "身份证" in result.answer
+
+
+def test_uploaded_guide_answers_without_its_title_repeated(runtime: Runtime, tmp_path: Path) -> None:
+    guide = tmp_path / "pet-export.md"
+    guide.write_text("# 携带宠物犬猫出境检疫指南\n\n## 在哪里申报\n\n市海关旅检处动物检疫窗口（机场路88号）。\n\n"
+                     "## 咨询电话\n\n海关旅检处：010-64385720\n", encoding="utf-8")
+    runtime.knowledge_base.ingest_paths([guide])
+    result = runtime.answerer.answer("宠物出境检疫打什么电话？")
+    assert result.grounded and result.citations[0].doc_id == "pet-export"
+    assert "010-64385720" in result.answer

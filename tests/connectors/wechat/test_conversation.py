@@ -1,0 +1,136 @@
+"""The citizen's conversation over WeChat's protocol, against the local WeChat stand-in and the real product:
+a policy answer, a correction of one field, a status question mid-draft, handoff with agent messages pushed
+as customer-service messages, and a resolved ticket announced by push and rated in chat."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot import auth
+from bot.config import Settings
+from bot.models import Turn
+from bot.store.db import session_scope
+from bot.store.tables import ChatSession
+from bot.tickets.lifecycle import transition
+from bot.tickets.models import TicketStatus
+from bot.tickets.service import find_ticket
+from connectors.app import create_app
+from connectors.runtime import Runtime
+from tests.connectors.wechat.sim import WeChatSim
+from tests.fakes.wechat_api import APPID, FakeWeChatApi
+
+OPENID = "oCitizen_conversation_00000001"
+SESSION = f"wechat:{OPENID}"
+
+
+@pytest.fixture
+def product(wechat_env: Settings, runtime: Runtime) -> Iterator[tuple[TestClient, WeChatSim, Runtime]]:
+    """The product on the sample knowledge base, behind the WeChat route in safe mode."""
+    # Load the offline engine's models first: a cold start is slower than WeChat's five seconds.
+    runtime.dialog.handle(Turn(session_id="warm-up", text="供暖期是什么时候？我要投诉楼下烧烤店太吵", channel="web"))
+    with TestClient(create_app(runtime)) as client:
+        yield client, WeChatSim(client, appid=APPID, mode="safe"), runtime
+    runtime.wechat.close()
+
+
+def _say(sim: WeChatSim, text: str) -> str:
+    delivery = sim.send(sim.text(OPENID, text))
+    assert delivery.status == 200, delivery.body
+    assert delivery.reply is not None, "expected a passive reply within the budget"
+    return delivery.reply
+
+
+def _state(runtime: Runtime) -> dict:
+    with session_scope(runtime.db_url) as db:
+        chat = db.get(ChatSession, SESSION)
+        return dict(chat.state or {}) if chat else {}
+
+
+def _pump_until(runtime: Runtime, api: FakeWeChatApi, pattern: str, *, timeout: float = 20) -> str:
+    """Run the delivery worker until a pushed text to the citizen matches `pattern`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for text in api.texts(OPENID):
+            if re.search(pattern, text):
+                return text
+        runtime.worker.run_once()
+        time.sleep(0.1)
+    raise AssertionError(f"no push matching {pattern!r}; sent: {api.texts(OPENID)}")
+
+
+def test_a_policy_question_is_answered_with_its_source(product) -> None:
+    _client, sim, _runtime = product
+    reply = _say(sim, "供暖期是什么时候？")
+    assert "11月15日" in reply
+
+
+def test_correction_and_status_question_mid_draft_keep_the_draft(product) -> None:
+    _client, sim, runtime = product
+    asked = _say(sim, "路灯坏了一个多月了，晚上走路很不安全")
+    assert _state(runtime).get("awaiting") == "location", asked
+    status = _say(sim, "我之前反映的事情现在办到哪了？")
+    assert "工单" in status and "手机号码" not in status
+    assert _state(runtime).get("awaiting") == "location"
+
+    _say(sim, "朝阳区望京街道花家地西里3号楼门口")
+    if _state(runtime).get("awaiting") == "contact_phone":
+        _say(sim, "13812345678")
+    assert _state(runtime).get("awaiting") == "confirmation"
+    readback = _say(sim, "门牌号是5号楼")
+    assert "花家地西里5号楼" in readback and "望京" in readback and "路灯" in readback
+    confirmed = _say(sim, "确认")
+    ticket_no = re.search(r"(?<!\d)\d{14}(?!\d)", confirmed)
+    assert ticket_no, confirmed
+    with session_scope(runtime.db_url) as db:
+        row = find_ticket(db, ticket_no.group(0))
+        assert row is not None and row.channel == "wechat"
+        assert row.payload["location"]["district"] == "朝阳区"
+        assert "花家地西里5号楼" in row.payload["location"]["raw"]
+
+
+def test_handoff_pushes_the_agents_messages_and_the_hand_back(product, wechat_api: FakeWeChatApi) -> None:
+    client, sim, runtime = product
+    queued = _say(sim, "你们这个机器人听不懂，我要找人工")
+    assert "第 1 位" in queued
+    with session_scope(runtime.db_url) as db:
+        staff = {"Authorization": f"Bearer {auth.create_token(db, role='agent', name='坐席小张')}"}
+    assert client.post(f"/api/agent/sessions/{SESSION}/take", headers=staff).status_code == 200
+    _pump_until(runtime, wechat_api, "人工客服.*已接入")
+
+    # While the agent holds the session the bot says nothing: WeChat gets the empty "success".
+    held = sim.send(sim.text(OPENID, "我家楼下的垃圾站太臭了"))
+    assert held.status == 200 and held.reply is None and held.body == "success"
+    res = client.post(f"/api/agent/sessions/{SESSION}/messages", json={"text": "请问垃圾站在哪个小区？"}, headers=staff)
+    assert res.status_code == 200
+    _pump_until(runtime, wechat_api, "请问垃圾站在哪个小区")
+
+    assert client.post(f"/api/agent/sessions/{SESSION}/release", headers=staff).status_code == 200
+    _pump_until(runtime, wechat_api, "智能助手继续为您服务")
+    assert _say(sim, "供暖期是什么时候？")
+
+
+def test_a_resolved_ticket_is_announced_and_rated_in_chat(product, wechat_api: FakeWeChatApi) -> None:
+    _client, sim, runtime = product
+    _say(sim, "海淀区中关村街道中关村南大街5号院门口的井盖丢了，电话13900001111")
+    if _state(runtime).get("awaiting") != "confirmation":
+        _say(sim, "13900001111")
+    confirmed = _say(sim, "确认")
+    ticket_no = re.search(r"(?<!\d)\d{14}(?!\d)", confirmed).group(0)  # type: ignore[union-attr]
+    with session_scope(runtime.db_url) as db:
+        row = find_ticket(db, ticket_no)
+        assert row is not None
+        for status in (TicketStatus.DISPATCHED, TicketStatus.RESOLVED):
+            transition(db, row, status, actor="test", note="已补装井盖")
+    notice = _pump_until(runtime, wechat_api, f"{ticket_no}.*办结")
+    assert "评价" in notice
+
+    rated = _say(sim, "不太满意，井盖是装了但是不平，车过去咣咣响")
+    assert ticket_no in rated and "不满意" in rated
+    with session_scope(runtime.db_url) as db:
+        row = find_ticket(db, ticket_no)
+        assert row is not None and row.status == TicketStatus.REOPENED
