@@ -128,7 +128,8 @@ def close_session(db: Session, sid: str) -> None:
 
 def revoke_sessions(db: Session, name: str) -> int:
     """Sign every browser of `name` out; the number of sessions ended."""
-    return db.execute(delete(StaffSession).where(StaffSession.user_name == name)).rowcount or 0
+    result = db.execute(delete(StaffSession).where(StaffSession.user_name == name))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- the install's secret ---------------------------------------------------------------------------

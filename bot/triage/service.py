@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings, get_settings
+from bot.safety.danger import DangerDetector
 from bot.taxonomy import Taxonomy, load_taxonomy
 from bot.triage.classifier import CategoryClassifier, CategoryPrediction
 from bot.triage.embedding import Embedder, default_embedder
-from bot.safety.danger import DangerDetector
 from bot.triage.emergency import EmergencyHit, load_detector
 from bot.triage.examples import load_examples
 from bot.triage.fitcache import fit_classifier
