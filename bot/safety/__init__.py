@@ -1,1 +1,0 @@
-"""Safety: emergency detection that models danger to life happening now."""
