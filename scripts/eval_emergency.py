@@ -102,6 +102,7 @@ def keywords_section(rows: list[Row]) -> list[str]:
 def model_sections(rows: list[Row]) -> list[str]:
     """The learnt detector: leave-one-hazard-out, then the shipped model on everything."""
     from bot.safety.danger import build_detector, load_training
+
     from bot.triage.embedding import default_embedder
 
     embedder = default_embedder()

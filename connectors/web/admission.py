@@ -6,6 +6,7 @@ thread pool that /healthz and the staff pages use). A turn that cannot start wit
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -24,15 +25,20 @@ class TurnGate:
         self.slots = slots
         self.wait_s = wait_s
         self.retry_after_s = retry_after_s
-        self._semaphore: asyncio.Semaphore | None = None
+        # One semaphore per event loop: uvicorn serves from one loop, but a test client may use several,
+        # and an asyncio semaphore must not be awaited from a loop other than its own.
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
         self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="turn")
         self.in_flight = 0
         self.shed = 0
 
     def _sem(self) -> asyncio.Semaphore:
-        if self._semaphore is None:  # created on the serving loop
-            self._semaphore = asyncio.Semaphore(self.slots)
-        return self._semaphore
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(loop)
+        if sem is None:
+            sem = self._semaphores[loop] = asyncio.Semaphore(self.slots)
+        return sem
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` in the turn pool once a slot is free, or raise 503 after `wait_s`."""

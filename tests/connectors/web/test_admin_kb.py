@@ -85,4 +85,4 @@ def test_unanswered_questions_are_grouped_for_admins(client: TestClient, runtime
         assert "没有" in reply["reply"]
     groups = client.get("/api/admin/unanswered", headers=_token(runtime, "admin")).json()
     assert groups[0]["topic"] == "护照" and groups[0]["count"] == 2
-    assert {g["topic"] for g in groups} >= {"护照", "新冠疫苗打"}
+    assert {g["topic"] for g in groups} >= {"护照", "新冠疫苗"}
