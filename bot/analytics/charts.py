@@ -10,6 +10,7 @@ import csv
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -59,12 +60,7 @@ def bar_chart(out: Path, name: str, title: str, labels: Sequence[str], values: S
     else:
         ax.bar(labels, values, color="#3b7dd8")
         ax.tick_params(axis="x", rotation=60, labelsize=7)
-    ax.set_title(title)
-    fig.tight_layout()
-    png = out / f"{name}.png"
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png, csv_path
+    return _save(fig, ax, title, out / f"{name}.png"), csv_path
 
 
 def line_chart(out: Path, name: str, title: str, x: Sequence[str], series: dict[str, Sequence[float]], *,
@@ -84,9 +80,15 @@ def line_chart(out: Path, name: str, title: str, x: Sequence[str], series: dict[
     step = max(1, len(x) // 12)
     ax.set_xticks(range(0, len(x), step))
     ax.set_xticklabels([x[i] for i in range(0, len(x), step)], rotation=45, fontsize=7)
+    return _save(fig, ax, title, out / f"{name}.png"), csv_path
+
+
+def _save(fig: Any, ax: Any, title: str, png: Path) -> Path:
+    """Title the chart, write it as a PNG and free the figure."""
+    import matplotlib.pyplot as plt
+
     ax.set_title(title)
     fig.tight_layout()
-    png = out / f"{name}.png"
     fig.savefig(png, dpi=110)
     plt.close(fig)
-    return png, csv_path
+    return png

@@ -6,19 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import get_settings
 from bot.errors import NotFound
-from bot.store.db import create_schema
 from knowledge_base.base import KnowledgeBase
 from tests.knowledge_base.files import write_docx, write_pdf
-
-
-@pytest.fixture
-def kb() -> KnowledgeBase:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    create_schema(settings.sqlalchemy_url)
-    return KnowledgeBase(settings=settings, db_url=settings.sqlalchemy_url)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import bm25s
 import pytest
 
 from bot.config import get_settings
-from bot.store.db import create_schema
 from bot.text import tokens
 from knowledge_base import base as kb_module
 from knowledge_base.base import KnowledgeBase
@@ -72,14 +71,6 @@ def test_documents_replaced_and_removed_one_by_one_rank_as_a_fresh_build() -> No
         assert _ranked(index, query) == _ranked(fresh, query)
     assert index.idf("公积金") == pytest.approx(fresh.idf("公积金"))
     assert index.search("供暖收费标准", k=1)[0][0].chunk_id == "d40:new"
-
-
-@pytest.fixture
-def kb() -> KnowledgeBase:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    create_schema(settings.sqlalchemy_url)
-    return KnowledgeBase(settings=settings, db_url=settings.sqlalchemy_url)
 
 
 def _write(folder, name: str, text: str):  # noqa: ANN001, ANN202
