@@ -15,13 +15,13 @@ from bot import auth
 from bot.config import Settings
 from bot.models import Turn
 from bot.store.db import session_scope
-from bot.store.tables import ChatSession
 from bot.tickets.lifecycle import transition
 from bot.tickets.models import TicketStatus
 from bot.tickets.service import find_ticket
 from connectors.app import create_app
 from connectors.runtime import Runtime
 from tests.connectors.wechat.sim import WeChatSim
+from tests.connectors.wechat.test_end_to_end import _awaiting, _ticket_no
 from tests.fakes.wechat_api import APPID, FakeWeChatApi
 
 OPENID = "oCitizen_conversation_00000001"
@@ -45,12 +45,6 @@ def _say(sim: WeChatSim, text: str) -> str:
     return delivery.reply
 
 
-def _state(runtime: Runtime) -> dict:
-    with session_scope(runtime.db_url) as db:
-        chat = db.get(ChatSession, SESSION)
-        return dict(chat.state or {}) if chat else {}
-
-
 def _pump_until(runtime: Runtime, api: FakeWeChatApi, pattern: str, *, timeout: float = 20) -> str:
     """Run the delivery worker until a pushed text to the citizen matches `pattern`."""
     deadline = time.monotonic() + timeout
@@ -72,22 +66,21 @@ def test_a_policy_question_is_answered_with_its_source(product) -> None:
 def test_correction_and_status_question_mid_draft_keep_the_draft(product) -> None:
     _client, sim, runtime = product
     asked = _say(sim, "路灯坏了一个多月了，晚上走路很不安全")
-    assert _state(runtime).get("awaiting") == "location", asked
+    assert _awaiting(runtime, SESSION) == "location", asked
     status = _say(sim, "我之前反映的事情现在办到哪了？")
     assert "工单" in status and "手机号码" not in status
-    assert _state(runtime).get("awaiting") == "location"
+    assert _awaiting(runtime, SESSION) == "location"
 
     _say(sim, "朝阳区望京街道花家地西里3号楼门口")
-    if _state(runtime).get("awaiting") == "contact_phone":
+    if _awaiting(runtime, SESSION) == "contact_phone":
         _say(sim, "13812345678")
-    assert _state(runtime).get("awaiting") == "confirmation"
+    assert _awaiting(runtime, SESSION) == "confirmation"
     readback = _say(sim, "门牌号是5号楼")
     assert "花家地西里5号楼" in readback and "望京" in readback and "路灯" in readback
     confirmed = _say(sim, "确认")
-    ticket_no = re.search(r"(?<!\d)\d{14}(?!\d)", confirmed)
-    assert ticket_no, confirmed
+    ticket_no = _ticket_no(confirmed)
     with session_scope(runtime.db_url) as db:
-        row = find_ticket(db, ticket_no.group(0))
+        row = find_ticket(db, ticket_no)
         assert row is not None and row.channel == "wechat"
         assert row.payload["location"]["district"] == "朝阳区"
         assert "花家地西里5号楼" in row.payload["location"]["raw"]
@@ -117,10 +110,10 @@ def test_handoff_pushes_the_agents_messages_and_the_hand_back(product, wechat_ap
 def test_a_resolved_ticket_is_announced_and_rated_in_chat(product, wechat_api: FakeWeChatApi) -> None:
     _client, sim, runtime = product
     _say(sim, "海淀区中关村街道中关村南大街5号院门口的井盖丢了，电话13900001111")
-    if _state(runtime).get("awaiting") != "confirmation":
+    if _awaiting(runtime, SESSION) != "confirmation":
         _say(sim, "13900001111")
     confirmed = _say(sim, "确认")
-    ticket_no = re.search(r"(?<!\d)\d{14}(?!\d)", confirmed).group(0)  # type: ignore[union-attr]
+    ticket_no = _ticket_no(confirmed)
     with session_scope(runtime.db_url) as db:
         row = find_ticket(db, ticket_no)
         assert row is not None
