@@ -28,11 +28,11 @@ from bot.models import Reply, Turn
 from bot.pii import mask, mask_id_numbers
 from bot.store.db import session_scope, utcnow
 from bot.store.tables import ChatMessage, ChatSession
+from bot.textkit import has_cjk, is_emoji_only
 from bot.tickets.models import Location, Ticket
 from bot.tickets.service import submit_ticket
 from bot.triage.emergency import emergency_reply
 from bot.triage.service import Triage, TriageResult
-from bot.triage.text import has_cjk, is_emoji_only
 
 log = logging.getLogger(__name__)
 

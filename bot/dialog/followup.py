@@ -11,11 +11,11 @@ from bot.dialog import tracking
 from bot.dialog.replies import R
 from bot.errors import BadInput
 from bot.store.tables import TicketRow
+from bot.textkit import TICKET_NO
 from bot.tickets import service
 from bot.tickets.lifecycle import OPEN, STATUS_LABELS, local_text
 from bot.tickets.models import TicketStatus
 
-_TICKET_NO = re.compile(r"(?<!\d)\d{14}(?!\d)")
 # Ratings are a closed vocabulary: the three levels, their everyday variants, or a score out of five.
 _UNHAPPY = re.compile(r"(不满意|不太满意|不怎么满意|很不满意|非常不满意|差评|不认可|不行|很差|太差|没解决|没有解决|没处理|敷衍)")
 _MIDDLE = re.compile(r"(基本满意|比较满意|还算满意|一般|还行|还可以|凑合|马马虎虎)")
@@ -71,7 +71,7 @@ def wants_to_add(text: str) -> bool:
 
 def _own(db: Session, session_id: str, text: str) -> list[TicketRow]:
     rows = tracking.session_tickets(db, session_id, limit=10)
-    asked = set(_TICKET_NO.findall(text))
+    asked = {m.group(0) for m in TICKET_NO.finditer(text)}
     named = [r for r in rows if r.ticket_no in asked]
     return named or rows
 
@@ -106,7 +106,7 @@ def add_info_reply(db: Session, session_id: str, text: str) -> str:
         return R.text("info_no_ticket")
     row = next((r for r in rows if TicketStatus(r.status) in OPEN), rows[0])
     body = _INFO_CUE.sub("", text.strip(), count=1).lstrip("：:，, 一下")
-    body = _TICKET_NO.sub("", body).strip("：:，, ") or text.strip()
+    body = TICKET_NO.sub("", body).strip("：:，, ") or text.strip()
     try:
         service.add_information_row(db, row, body, actor="citizen")
     except BadInput:

@@ -5,18 +5,15 @@ Small functions on purpose, so the dispatch side can call or extend them.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import BadInput, NotFound
 from bot.store.tables import TicketRow
+from bot.textkit import TICKET_NO
 from bot.tickets import service
 from bot.tickets.lifecycle import OPEN, add_note
 from bot.tickets.models import Attachment, TicketStatus
-
-_TICKET_NO = re.compile(r"(?<!\d)\d{14}(?!\d)")
 
 
 def session_tickets(db: Session, session_id: str, *, limit: int = 5) -> list[TicketRow]:
@@ -28,7 +25,7 @@ def session_tickets(db: Session, session_id: str, *, limit: int = 5) -> list[Tic
 def status_reply(db: Session, session_id: str, text: str) -> str:
     """What the session's tickets are doing; another person's ticket number gets no details."""
     own = session_tickets(db, session_id)
-    asked = _TICKET_NO.findall(text)
+    asked = [m.group(0) for m in TICKET_NO.finditer(text)]
     foreign = [n for n in asked if n not in {r.ticket_no for r in own}]
     if foreign and not own:
         return ("为保护个人信息，我只能在本次会话中查询您自己提交的工单。"

@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.pii import mask_id_numbers
+from bot.textkit import MOBILE, mask_id_numbers, phone_digits
 
-# 11-digit mobiles start 1[3-9]; the look-arounds keep a phone from being cut out of a longer digit run
-# (an ID number or an order number is not a phone).
-_MOBILE = re.compile(r"(?<![\dA-Za-z])(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?![\dA-Za-z])")
 _LANDLINE = re.compile(r"(?<![\d])(?:\(?0(10)\)?[-\s]?)?([2-9]\d{3})[-\s]?(\d{4})(?!\d)")
 _PHONE_CONTEXT = re.compile(r"(电话|手机|座机|联系|号码|打|拨)")
 _NAME_PATTERNS = (
@@ -36,7 +33,7 @@ class ContactFacts:
 def find_phones(text: str) -> list[str]:
     """Mobile numbers first, then Beijing landlines said as phones; ID numbers are masked out first."""
     clean = mask_id_numbers(text)
-    phones = ["".join(m.groups()) for m in _MOBILE.finditer(clean)]
+    phones = [phone_digits(m) for m in MOBILE.finditer(clean)]
     for m in _LANDLINE.finditer(clean):
         window = clean[max(0, m.start() - 8): m.start()]
         if m.group(1) or _PHONE_CONTEXT.search(window):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from bot.pii import mask_contact_numbers
+from bot.textkit import sentences
 from bot.tickets.models import Party
-from bot.triage.text import sentences, strip_pleasantries
+from bot.triage.text import strip_pleasantries
 
 _EMOTION = re.compile(
     r"(简直|实在是?|真的是?|太气人了|气死了?|太过分了?|无法忍受|忍无可忍|苦不堪言|令人发指|触目惊心|岂有此理|天理何在|"

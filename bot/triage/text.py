@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.textkit import sentences
+
 # Salutations and closings carry no category signal; dropping them keeps the classifier on the problem.
 _SALUTATION = re.compile(
     r"^(尊敬的|敬爱的|亲爱的)?[\u4e00-\u9fa5A-Za-z0-9]{0,12}(书记|市长|县长|区长|局长|领导|主任|同志|政府|部门|工作人员|您好|你好)"
@@ -14,9 +16,6 @@ _CLOSING = re.compile(
     r"(望|希望|恳请|请)?(领导|有关部门|相关部门|政府)?(予以)?(答复|回复|重视|关注|解决)为盼[。！!]*$|"
     r"(谢谢|感谢|此致敬礼|盼复|望答复|望回复|万分感谢)[！!。.\s]*$"
 )
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]")
 
 
 def strip_pleasantries(text: str) -> str:
@@ -26,11 +25,6 @@ def strip_pleasantries(text: str) -> str:
         text = _SALUTATION.sub("", text, count=1) if len(text) > 20 else text
         text = _GREETING.sub("", text, count=1)
     return _CLOSING.sub("", text).strip() or text.strip()
-
-
-def sentences(text: str) -> list[str]:
-    """Split Chinese text into sentences, keeping the end punctuation."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def focus_text(text: str, *, title: str | None = None, limit: int = 160) -> str:
@@ -46,14 +40,3 @@ def focus_text(text: str, *, title: str | None = None, limit: int = 160) -> str:
         parts.append(sentence)
         used += len(sentence)
     return "".join(parts)[: limit + 40] or (text or "")[:limit]
-
-
-def has_cjk(text: str) -> bool:
-    """True when the text contains any Chinese character."""
-    return bool(_CJK.search(text))
-
-
-def is_emoji_only(text: str) -> bool:
-    """True when the text is nothing but emoji, symbols and spaces."""
-    stripped = _EMOJI.sub("", text)
-    return bool(text.strip()) and not re.search(r"[\w\u4e00-\u9fff]", stripped)

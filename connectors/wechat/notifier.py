@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -11,6 +10,7 @@ from urllib.parse import quote
 from bot.config import Settings
 from bot.dispatch.ports import DeliveryRejected
 from bot.store.db import utcnow
+from bot.textkit import TICKET_NO
 from connectors.wechat import store
 from connectors.wechat.handler import openid_from_session
 from connectors.wechat.push import WeChatApi, WeChatRejected, WindowClosed
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=48) - timedelta(minutes=15)
 # Template fields are short; WeChat rejects long values in most templates.
 TEMPLATE_VALUE_LIMIT = 200
-_TICKET_NO = re.compile(r"(?<!\d)(\d{14})(?!\d)")
 BEIJING = timedelta(hours=8)
 
 
@@ -82,7 +81,7 @@ class WeChatNotifier:
         url = self.settings.wechat_template_url
         if not url or "{" not in url:
             return url
-        found = _TICKET_NO.search(message)
+        found = TICKET_NO.search(message)
         if not found:
             return url.split("?", 1)[0]  # no ticket named: the page itself, without the placeholders
         from bot.auth import sign
@@ -93,7 +92,7 @@ class WeChatNotifier:
 
     def template_data(self, message: str) -> dict[str, str]:
         """The configured template fields, filled from the message: {message} {ticket_no} {time}."""
-        found = _TICKET_NO.search(message)
+        found = TICKET_NO.search(message)
         values = _Values(
             message=message,
             ticket_no=found.group(1) if found else "",
