@@ -154,13 +154,15 @@ class Dialog:
             bool(state.tickets) and state.draft is None and len(text) <= 12))
         if not confirming and (rating_meant or (followup.wants_to_rate(text) and state.draft is None)):
             return self._after_side_step(state, followup.rate_reply(db, sid, text, rating), intent="other")
+        # A status question in words the triage rules do not know ("我之前反映的那个问题现在处理到哪一步了").
+        status = result.intent == "status_query" or (acts.status > 0 and result.intent != "praise")
         if state.draft is not None:
             if slots.is_cancel(text):
                 return self._cancel(state)
-            if result.intent == "status_query":
+            if status:
                 return self._after_side_step(state, followup.progress_reply(db, sid, text), intent="status_query")
             return self._continue_draft(db, turn, text, now, state, result, acts)
-        if result.intent == "status_query":
+        if status:
             return Reply(reply=followup.progress_reply(db, sid, text), intent="status_query")
         if followup.wants_to_add(text) and state.tickets:
             return Reply(reply=followup.add_info_reply(db, sid, text), intent="other")
