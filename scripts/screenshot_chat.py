@@ -27,6 +27,7 @@ def main(out: Path = typer.Option(ROOT / "docs" / "img" / "chat.png")) -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ["HOTLINE_DATA_DIR"] = tempfile.mkdtemp(prefix="hotline-shot-")
     from playwright.sync_api import expect, sync_playwright
+    expect.set_options(timeout=60_000)  # a loaded machine may take seconds per turn
 
     from connectors.app import create_app
     from connectors.runtime import Runtime
