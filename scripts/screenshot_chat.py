@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import typer
 import uvicorn
 
@@ -41,6 +42,8 @@ def main(out: Path = typer.Option(ROOT / "docs" / "img" / "chat.png")) -> None:
     while not server.started:
         time.sleep(0.05)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    while httpx.get(base + "/healthz", timeout=10).status_code != 200:  # models warm, as a citizen finds them
+        time.sleep(0.5)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 900, "height": 1100}, locale="zh-CN")
