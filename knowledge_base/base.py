@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -108,8 +108,12 @@ class KnowledgeBase:
         self._index(pending, show_progress=show_progress)
         return report
 
-    def ingest_upload(self, filename: str, data: bytes) -> FileResult:
-        """Store an uploaded file under the data dir and ingest it (replacing a same-named document)."""
+    def ingest_upload(self, filename: str, data: bytes, *, embedder: E5Embedder | None = None,
+                      on_progress: Callable[[int, int], None] | None = None) -> FileResult:
+        """Store an uploaded file under the data dir and ingest it (replacing a same-named document).
+
+        `embedder` embeds the passages (an upload job brings its own, so queries never wait behind it);
+        `on_progress(done, total)` follows the embedding."""
         loaded = load_bytes(filename, data, max_bytes=self.settings.max_upload_bytes)
         target = self.settings.uploads_dir / "kb" / Path(filename).name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +123,7 @@ class KnowledgeBase:
         report = IngestReport()
         pending: list[_Pending] = []
         self._queue(loaded, str(target.resolve()), report, pending)
-        self._index(pending, show_progress=False)
+        self._index(pending, show_progress=False, embedder=embedder, on_progress=on_progress)
         return report.files[0]
 
     def delete(self, doc_id: str) -> None:
@@ -167,7 +171,8 @@ class KnowledgeBase:
         report.files.append(result)
         pending.append(_Pending(loaded, source, content_hash, result))
 
-    def _index(self, pending: list[_Pending], *, show_progress: bool) -> None:
+    def _index(self, pending: list[_Pending], *, show_progress: bool, embedder: E5Embedder | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> None:
         """Embed only chunks whose content is new, then record each document; Chroma first, so a crash
         between the two leaves a document that the next run sees as changed and finishes."""
         if not pending:
@@ -185,8 +190,19 @@ class KnowledgeBase:
                 to_embed.extend(new)
             tokens = {c.chunk_id: chunk_tokens(c) for _, chunks, *_ in plans for c in chunks}
             texts = [c.embedding_text() for c in to_embed]
+            done = 0
+            if on_progress:
+                on_progress(0, len(texts))
+
             with Progress(total=len(texts), label="向量化", enabled=show_progress) as progress:
-                vectors = self.embedder.embed_passages(texts, on_progress=progress.advance)
+                def advance(n: int) -> None:
+                    nonlocal done
+                    done += n
+                    progress.advance(n)
+                    if on_progress:
+                        on_progress(done, len(texts))
+
+                vectors = (embedder or self.embedder).embed_passages(texts, on_progress=advance)
             offset = 0
             for item, chunks, new, kept, stale in plans:
                 self.vectors.upsert(new, vectors[offset : offset + len(new)], [tokens[c.chunk_id] for c in new])
