@@ -87,12 +87,15 @@ class Dialog:
         return reply
 
     def _handle(self, turn: Turn) -> Reply:
+        """One turn, holding the session's lock in this process and its row lock in the database."""
         text = mask_id_numbers((turn.text or "").strip())
         now = (turn.received_at or utcnow()).astimezone(render.BEIJING)
         with self.locks.hold(turn.session_id):
             ensure_session(self.db_url, turn.session_id, channel=turn.channel)
             with session_scope(self.db_url) as db:
-                chat = db.get(ChatSession, turn.session_id)
+                # The row lock serialises the session's turns across server processes too (PostgreSQL; SQLite
+                # has one writer, and the lock above covers this process).
+                chat = db.get(ChatSession, turn.session_id, with_for_update=True)
                 assert chat is not None
                 state = SessionState.load(chat.state)
                 held = handoff.open_request(db, turn.session_id)
