@@ -59,6 +59,8 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
         finally:
             if handle is not None:
                 handle.stop()
+            if "upload_jobs" in runtime.__dict__:  # queued uploads stay queued for the next start
+                runtime.upload_jobs.close()
             if warming is not None:
                 warming.join()
 

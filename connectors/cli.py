@@ -31,13 +31,19 @@ def _runtime():  # noqa: ANN202
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="server processes (use PostgreSQL and a Chroma "
+                                                          "server beyond 1)")] = 1) -> None:
     """Serve the whole product over HTTP."""
     import uvicorn
 
+    configure_logging()
+    if workers > 1:  # each process builds its own app from the factory
+        uvicorn.run("connectors.app:create_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", log_config=uvicorn_log_config())
+        return
     from connectors.app import create_app
 
-    configure_logging()
     uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=uvicorn_log_config())
 
 
@@ -201,3 +207,7 @@ def user_add(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(f"已创建账号 {name}（{role}）")
+
+
+if __name__ == "__main__":
+    app()

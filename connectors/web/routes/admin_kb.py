@@ -1,7 +1,8 @@
-"""Admin API for the policy knowledge base: documents, hit testing, unanswered questions."""
+"""Admin API for the policy knowledge base: documents, upload jobs, hit testing, unanswered questions."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,12 +10,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from bot.answer import grounding
 from bot.answer.types import RetrievedChunk
 from bot.errors import FileTooLarge
 from bot.store.tables import AuditEntry, UnansweredQuestion
+from connectors.runtime import Runtime
 from connectors.web.deps import AdminDep, DbDep, RuntimeDep
+from knowledge_base.upload_jobs import JobView
 
 router = APIRouter(prefix="/api/admin", tags=["admin: knowledge base"])
 
@@ -63,32 +67,60 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
 
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED)
-async def upload_document(file: UploadFile, runtime: RuntimeDep, db: DbDep, admin: AdminDep) -> dict[str, Any]:
+async def upload_document(file: UploadFile, runtime: RuntimeDep, admin: AdminDep) -> dict[str, Any]:
     """Add a document, or replace the one with the same file name."""
-    return await _ingest(file, Path(file.filename or "").name, runtime, db, admin.name)
+    return await _ingest(file, Path(file.filename or "").name, runtime, admin.name)
 
 
 @router.put("/documents/{doc_id}")
-async def replace_document(doc_id: str, file: UploadFile, runtime: RuntimeDep, db: DbDep,
-                           admin: AdminDep) -> dict[str, Any]:
+async def replace_document(doc_id: str, file: UploadFile, runtime: RuntimeDep, admin: AdminDep) -> dict[str, Any]:
     """Replace a document's content; the uploaded file keeps the document's id."""
     if doc_id not in {d.doc_id for d in runtime.knowledge_base.documents()}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"文档不存在：{doc_id}")
-    return await _ingest(file, doc_id + Path(file.filename or "").suffix, runtime, db, admin.name)
+    return await _ingest(file, doc_id + Path(file.filename or "").suffix, runtime, admin.name)
 
 
-async def _ingest(file: UploadFile, name: str, runtime, db, actor: str) -> dict[str, Any]:  # noqa: ANN001
+async def _submit(file: UploadFile, name: str, runtime: Runtime, actor: str) -> JobView:
+    """Read the upload within its size limit, check it and queue its job, off the event loop."""
     if not name or name.startswith("."):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "缺少有效的文件名")
     try:
         data = await _read_limited(file, runtime.settings.max_upload_bytes)
     except FileTooLarge as exc:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from exc
-    result = runtime.knowledge_base.ingest_upload(name, data)
-    db.add(AuditEntry(actor=actor, action=f"kb.{result.outcome}", target=result.doc_id,
-                      detail={"file": name, "chunks": result.chunks}))
-    return {"doc_id": result.doc_id, "outcome": result.outcome, "chunks": result.chunks,
-            "embedded": result.embedded}
+    return await run_in_threadpool(runtime.upload_jobs.submit, name, data, actor=actor)
+
+
+async def _ingest(file: UploadFile, name: str, runtime: Runtime, actor: str) -> dict[str, Any]:
+    """The upload's outcome in this request: the job runs in the upload thread and this request awaits it
+    without holding the event loop, so chat and health checks keep answering."""
+    job = await _submit(file, name, runtime, actor)
+    future = runtime.upload_jobs.future(job.job_id)
+    if future is not None:
+        await asyncio.wrap_future(future)
+    done = runtime.upload_jobs.get(job.job_id)
+    if done.state != "done" or done.result is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, done.error or "入库失败")
+    return {**done.result, "job_id": done.job_id}
+
+
+@router.post("/uploads", status_code=status.HTTP_202_ACCEPTED)
+async def start_upload(file: UploadFile, runtime: RuntimeDep, admin: AdminDep) -> dict[str, Any]:
+    """Queue a document for ingestion and answer at once with its job (poll `GET /uploads/{job_id}`)."""
+    job = await _submit(file, Path(file.filename or "").name, runtime, admin.name)
+    return job.as_dict()
+
+
+@router.get("/uploads")
+def list_uploads(runtime: RuntimeDep, _admin: AdminDep, limit: int = Query(20, ge=1, le=200)) -> list[dict[str, Any]]:
+    """The latest upload jobs, newest first."""
+    return [j.as_dict() for j in runtime.upload_jobs.recent(limit)]
+
+
+@router.get("/uploads/{job_id}")
+def upload_status(job_id: str, runtime: RuntimeDep, _admin: AdminDep) -> dict[str, Any]:
+    """A job's state, progress (chunks embedded of total) and result, with any instruction-like lines."""
+    return runtime.upload_jobs.get(job_id).as_dict()
 
 
 @router.delete("/documents/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -37,6 +37,19 @@
     else say($("docs-flash"), errorText(res), "error");
   }
 
+  // Uploads run as background jobs: the page follows the job's progress, and chat keeps answering meanwhile.
+  async function followJob(job, name) {
+    for (;;) {
+      if (job.state === "done" || job.state === "failed") return job;
+      const shown = job.total ? `已向量化 ${job.done}/${job.total} 个分块` : "排队中";
+      say($("docs-flash"), `正在入库 ${name}：${shown}…`, "");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const res = await api("GET", `/api/admin/uploads/${encodeURIComponent(job.job_id)}`);
+      if (!res.ok) return { state: "failed", error: errorText(res) };
+      job = res.data;
+    }
+  }
+
   $("upload-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const file = $("upload-file").files[0];
@@ -46,16 +59,23 @@
     say($("docs-flash"), `正在上传并解析 ${file.name}…`, "");
     const data = new FormData();
     data.append("file", file);
-    const res = await api("POST", "/api/admin/documents", data);
+    const res = await api("POST", "/api/admin/uploads", data);
+    if (!res.ok) {
+      button.disabled = false;
+      return say($("docs-flash"), errorText(res), "error");
+    }
+    const job = await followJob(res.data, file.name);
     button.disabled = false;
     await loadDocuments();
-    if (res.ok) {
-      const r = res.data;
-      say($("docs-flash"), `${r.doc_id}：${OUTCOMES[r.outcome] || r.outcome}，共 ${r.chunks} 个分块。`, "ok");
-      event.target.reset();
-    } else {
-      say($("docs-flash"), errorText(res), "error");
+    if (job.state !== "done") return say($("docs-flash"), job.error || "入库失败，请稍后重试。", "error");
+    const r = job.result;
+    let text = `${r.doc_id}：${OUTCOMES[r.outcome] || r.outcome}，共 ${r.chunks} 个分块。`;
+    if (r.instruction_like && r.instruction_like.length) {
+      text += ` 注意：文档中有 ${r.instruction_like.length} 处疑似对机器人下指令的文字（如“${r.instruction_like[0]}”），`
+        + "机器人不会执行，请核实后修改文档。";
     }
+    say($("docs-flash"), text, r.instruction_like && r.instruction_like.length ? "error" : "ok");
+    event.target.reset();
   });
 
   // --- hit test ---
