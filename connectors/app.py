@@ -14,7 +14,7 @@ from bot.errors import BadInput, NotFound
 from bot.logconfig import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
-from connectors.web import console_pages, observability, pages
+from connectors.web import api_docs, console_pages, observability, pages
 from connectors.web.admission import TurnGate
 from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
@@ -64,7 +64,8 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
             if warming is not None:
                 warming.join()
 
-    app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan)
+    # /docs is served from the installed Swagger UI files (api_docs), never a CDN; no ReDoc (CDN-only).
+    app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     settings = runtime.settings
     app.state.login_throttle = FailureThrottle("login", max_failures=settings.login_max_failures,
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
     observability.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    api_docs.install(app)
     _install_error_handlers(app)
     return app
 

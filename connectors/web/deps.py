@@ -79,6 +79,19 @@ def require_role(*roles: str):  # noqa: ANN201
     return check
 
 
-AdminDep = Annotated[Staff, Depends(require_role("admin"))]
-AgentDep = Annotated[Staff, Depends(require_role("agent"))]
-UnitDep = Annotated[Staff, Depends(require_role("unit"))]
+def require_surface(surface: str):  # noqa: ANN201
+    """A dependency admitting exactly the roles of one staff surface (`bot.auth.SURFACES`)."""
+    roles = auth.SURFACES[surface]
+
+    def check(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+        if staff.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "当前账号无权访问此功能")
+        return staff
+
+    return check
+
+
+AdminDep = Annotated[Staff, Depends(require_surface("admin"))]
+AgentDep = Annotated[Staff, Depends(require_surface("agent"))]
+UnitDep = Annotated[Staff, Depends(require_surface("unit"))]
+AnalystDep = Annotated[Staff, Depends(require_surface("analytics"))]
