@@ -16,6 +16,7 @@ from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
 from connectors.web import api_docs, console_pages, observability, pages
 from connectors.web.admission import TurnGate
+from connectors.web.audit_trail import AuditTrailMiddleware
 from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
     admin_kb,
@@ -73,7 +74,9 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
     app.state.turn_gate = TurnGate(slots=settings.turn_slots, wait_s=settings.turn_queue_timeout_s)
     app.state.lookup_throttle = FailureThrottle("lookup", max_failures=settings.lookup_max_failures,
                                                 window_s=settings.lookup_lockout_s, client_factor=3)
-    # The last added runs first: request id and metrics, the JSON check, the Origin check, the cookie session.
+    # The last added runs first: request id and metrics, the JSON check, the Origin check, the cookie session,
+    # the audit trail (inside the session, so it sees who the route found).
+    app.add_middleware(AuditTrailMiddleware, db_url=runtime.db_url)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie=SESSION_COOKIE,
                        max_age=int(settings.staff_session_hours * 3600), same_site="strict",
                        https_only=settings.secure_cookies)

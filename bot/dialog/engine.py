@@ -165,7 +165,8 @@ class Dialog:
         if state.draft is not None:
             if slots.is_cancel(text):
                 return self._cancel(state)
-            if status and not self._answers_the_slot(state, text, result):
+            # The triage's status rule is explicit; the learnt act yields to a reply that fills the slot.
+            if status and (result.intent == "status_query" or not self._answers_the_slot(state, text, result)):
                 return self._after_side_step(state, followup.progress_reply(db, sid, text), intent="status_query")
             return self._continue_draft(db, turn, text, now, state, result, acts)
         if status:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, UploadFile, status
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
+from bot.admin import audit, unanswered
 from bot.answer import grounding
 from bot.answer.types import RetrievedChunk
 from bot.errors import FileTooLarge
-from bot.store.tables import AuditEntry, UnansweredQuestion
 from connectors.runtime import Runtime
 from connectors.web.deps import AdminDep, DbDep, RuntimeDep
 from knowledge_base.upload_jobs import JobView
@@ -126,8 +125,10 @@ def upload_status(job_id: str, runtime: RuntimeDep, _admin: AdminDep) -> dict[st
 @router.delete("/documents/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_document(doc_id: str, runtime: RuntimeDep, db: DbDep, admin: AdminDep) -> None:
     """Remove a document and its chunks."""
-    runtime.knowledge_base.delete(doc_id)
-    db.add(AuditEntry(actor=admin.name, action="kb.deleted", target=doc_id))
+    kb = runtime.knowledge_base
+    before = next(({"version": d.version, "title": d.title} for d in kb.documents() if d.doc_id == doc_id), None)
+    kb.delete(doc_id)
+    audit.record(db, actor=admin.name, role=admin.role, action="kb.deleted", target=doc_id, before=before)
 
 
 @router.post("/hit-test", response_model=HitTestResponse)
@@ -139,20 +140,37 @@ def hit_test(body: HitTestRequest, runtime: RuntimeDep, _admin: AdminDep) -> Hit
     return HitTestResponse(grounded=decision.supported, reason=decision.reason, chunks=chunks)
 
 
+class AnswerIn(BaseModel):
+    """The admin's answer for a whole group of unanswered questions."""
+
+    answer: str = Field(min_length=1, max_length=unanswered.MAX_ANSWER_CHARS)
+    title: str | None = Field(None, max_length=100, description="the FAQ's title; the group's topic by default")
+
+
 @router.get("/unanswered")
-def unanswered(db: DbDep, _admin: AdminDep, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
-    """Questions the base could not answer, grouped by topic, most asked first."""
-    groups = db.execute(
-        select(UnansweredQuestion.topic_key, func.count().label("count"),
-               func.max(UnansweredQuestion.created_at).label("last_asked"))
-        .group_by(UnansweredQuestion.topic_key)
-        .order_by(func.count().desc(), func.max(UnansweredQuestion.created_at).desc())
-        .limit(limit)
-    ).all()
-    out = []
-    for topic, count, last in groups:
-        examples = db.scalars(select(UnansweredQuestion.question).where(UnansweredQuestion.topic_key == topic)
-                              .order_by(UnansweredQuestion.id.desc()).limit(3)).all()
-        out.append({"topic": topic, "count": count, "last_asked": last.isoformat() if last else None,
-                    "examples": list(examples)})
-    return out
+def unanswered_groups(db: DbDep, _admin: AdminDep, limit: int = Query(50, ge=1, le=500),
+                      status_: Literal["open", "answered"] = Query("open", alias="status")) -> dict[str, Any]:
+    """Questions the base could not answer, grouped by topic, most asked first (or the groups answered)."""
+    groups = unanswered.open_groups(db, limit=limit) if status_ == "open" else unanswered.answered_groups(db, limit=limit)
+    return {"status": status_, "groups": groups}
+
+
+@router.post("/unanswered/{group_id}/answer")
+def answer_unanswered(group_id: str, body: AnswerIn, runtime: RuntimeDep, db: DbDep, admin: AdminDep) -> dict[str, Any]:
+    """The answer becomes an FAQ document in the knowledge base, searchable at once, and the group closes."""
+    result = unanswered.answer_group(db, runtime.knowledge_base, group_id, answer=body.answer, actor=admin.name,
+                                     title=body.title)
+    audit.record(db, actor=admin.name, role=admin.role, action="faq.answer", target=result["doc_id"],
+                 before={"group": group_id, "topic": result["topic"], "open_questions": result["closed"]},
+                 after={"doc_id": result["doc_id"], "title": result["title"], "answer": body.answer})
+    return result
+
+
+@router.get("/audit")
+def audit_log(db: DbDep, _admin: AdminDep, limit: int = Query(100, ge=1, le=audit.MAX_LIMIT),
+              actor: str | None = Query(None, max_length=100), action: str | None = Query(None, max_length=100),
+              target: str | None = Query(None, max_length=300), since: datetime | None = None,
+              until: datetime | None = None, before_id: int | None = Query(None, ge=1, le=2**63 - 1)) -> dict[str, Any]:
+    """Every staff action, newest first: who, what, when, on what, and the values before and after."""
+    return {"entries": audit.entries(db, limit=limit, actor=actor, action=action, target=target, since=since,
+                                     until=until, before_id=before_id)}

@@ -1,4 +1,4 @@
-// The admin desk: knowledge-base documents, hit testing, unanswered questions, dead letters.
+// The admin desk: knowledge-base documents, hit testing, unanswered questions (answered into FAQs), dead letters.
 "use strict";
 
 (() => {
@@ -106,19 +106,45 @@
     out.replaceChildren(verdict, hits.length ? el("ol", { class: "hits" }, hits) : el("p", { class: "empty" }, "没有命中任何分块。"));
   });
 
-  // --- unanswered ---
+  // --- unanswered questions: answer a group once, it becomes an FAQ document ---
   async function loadUnanswered() {
     const box = $("unanswered");
     const res = await api("GET", "/api/admin/unanswered");
     if (!res.ok) return box.replaceChildren(el("p", { class: "error" }, errorText(res)));
-    if (!res.data.length) return box.replaceChildren(el("p", { class: "empty" }, "暂无未能回答的问题。"));
-    box.replaceChildren(el("table", {},
-      el("thead", {}, el("tr", {}, el("th", {}, "主题"), el("th", {}, "次数"), el("th", {}, "最近提问"), el("th", {}, "问题示例"))),
-      el("tbody", {}, res.data.map((g) => el("tr", {},
-        el("td", {}, g.topic || "（未归类）"),
-        el("td", { class: "num" }, g.count),
-        el("td", { class: "small" }, fmtTime(g.last_asked)),
-        el("td", {}, el("ul", { class: "examples" }, (g.examples || []).map((q) => el("li", {}, q)))))))));
+    const groups = res.data.groups;
+    $("unanswered-count").textContent = groups.length ? `${groups.length} 组` : "";
+    if (!groups.length) return box.replaceChildren(el("p", { class: "empty" }, "暂无未能回答的问题。"));
+    box.replaceChildren(el("ol", { class: "groups" }, groups.map(groupItem)));
+  }
+
+  function groupItem(g) {
+    const title = el("input", { value: g.topic || "", maxlength: 100, "aria-label": `问题组“${g.topic}”的标题` });
+    const answer = el("textarea", { rows: 3, maxlength: 5000, placeholder: "写下答复，保存后成为知识库中的常见问题，之后的类似提问将据此回答",
+      "aria-label": `问题组“${g.topic}”的答复` });
+    const button = el("button", { type: "button", class: "primary small", onclick: () => answerGroup(g, title, answer, button) },
+      "写入知识库");
+    return el("li", { class: "group", dataset: { groupId: g.id } },
+      el("div", { class: "section-head" },
+        el("strong", {}, g.topic || "（未归类）"),
+        el("span", { class: "muted small" }, `${g.count} 次 · 最近 ${fmtTime(g.last_asked)}`)),
+      el("ul", { class: "examples" }, (g.questions || []).slice(0, 5).map((q) => el("li", {}, q))),
+      el("div", { class: "answer-form" }, el("label", {}, "常见问题标题", title), answer, button));
+  }
+
+  async function answerGroup(g, title, answer, button) {
+    const text = answer.value.trim();
+    if (!text) {
+      say($("unanswered-flash"), "请先填写答复内容。", "error");
+      answer.focus();
+      return;
+    }
+    button.disabled = true;
+    const res = await api("POST", `/api/admin/unanswered/${encodeURIComponent(g.id)}/answer`,
+      { answer: text, title: title.value.trim() || null });
+    button.disabled = false;
+    if (!res.ok) return say($("unanswered-flash"), errorText(res), "error");
+    say($("unanswered-flash"), `已写入知识库文档 ${res.data.doc_id}，关闭 ${res.data.closed} 个提问。`, "ok");
+    await Promise.all([loadUnanswered(), loadDocuments()]);
   }
 
   // --- dead letters ---

@@ -230,7 +230,7 @@ def test_a_unit_works_its_queue(page, runtime: Runtime) -> None:
 
     _sign_in(page, "haidian.cgzf", "unit-pass-1")
     page.wait_for_url("**/unit")
-    card = page.locator(f".ticket[data-ticket-no='{ticket_no}']")
+    card = page.locator(f"#queue .ticket[data-ticket-no='{ticket_no}']")
     flash = page.locator("#queue-flash")
     expect(card).to_contain_text("已派发")
     card.locator("button:text-is('详情')").click()
