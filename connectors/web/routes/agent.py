@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.dialog.state import SessionState
+from bot.dialog.tables import EmergencyAlert
 from bot.errors import NotFound
 from bot.pii import mask
 from bot.store.db import utcnow
@@ -64,6 +65,21 @@ def _asks_for_human(text: str | None) -> bool:
     return text is not None and any(p in text for p in HANDOFF_PHRASES)
 
 
+def _alert(row: EmergencyAlert) -> dict[str, Any]:
+    return {"session_id": row.session_id, "channel": row.channel, "kind": row.kind,
+            "numbers": row.numbers.split(",") if row.numbers else [], "text": row.text, "at": _iso(row.created_at)}
+
+
+def _latest_alerts(db: Session, session_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each session's latest emergency alert (an emergency is always flagged on the console)."""
+    out: dict[str, dict[str, Any]] = {}
+    if session_ids:
+        for row in db.scalars(select(EmergencyAlert).where(EmergencyAlert.session_id.in_(session_ids))
+                              .order_by(EmergencyAlert.id.desc())):
+            out.setdefault(row.session_id, _alert(row))
+    return out
+
+
 def _summary(db: Session, chat: ChatSession, msgs: dict[str, list[ChatMessage]]) -> dict[str, Any]:
     state = SessionState.load(chat.state)
     citizen = msgs.get("citizen") or []
@@ -91,8 +107,16 @@ def sessions(_staff: AgentDep, db: DbDep, limit: int = Query(50, ge=1, le=200)) 
     """Recently active chat sessions, newest activity first."""
     chats = list(db.scalars(select(ChatSession).order_by(ChatSession.updated_at.desc()).limit(limit)))
     msgs = _last_messages(db, [c.session_id for c in chats])
-    items = [_summary(db, c, msgs[c.session_id]) for c in chats]
+    alerts = _latest_alerts(db, [c.session_id for c in chats])
+    items = [{**_summary(db, c, msgs[c.session_id]), "emergency": alerts.get(c.session_id)} for c in chats]
     return {"count": len(items), "sessions": items}
+
+
+@router.get("/alerts")
+def alerts(_staff: AgentDep, db: DbDep, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+    """Emergency alerts, newest first: every message the bot answered with an emergency instruction."""
+    rows = list(db.scalars(select(EmergencyAlert).order_by(EmergencyAlert.id.desc()).limit(limit)))
+    return {"count": len(rows), "alerts": [_alert(r) for r in rows]}
 
 
 @router.get("/sessions/{session_id}")

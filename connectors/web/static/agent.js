@@ -20,6 +20,8 @@
     const badges = [
       el("span", { class: "badge" }, CHANNELS[s.channel] || s.channel),
       extra ? el("span", { class: "badge danger" }, extra) : null,
+      s.emergency ? el("span", { class: "badge danger", dataset: { emergency: s.emergency.kind } },
+        `紧急 ${(s.emergency.numbers || []).join("/")}`) : null,
       s.draft_open ? el("span", { class: "badge" }, AWAITING[s.awaiting] || "草稿待补充") : null,
       s.tickets && s.tickets.length ? el("span", { class: "badge ok" }, `已登记 ${s.tickets.length} 件`) : null,
     ];

@@ -113,3 +113,16 @@ def test_assist_drafts_a_ticket_from_a_complaint(client: TestClient, agent: dict
 def test_assist_rejects_empty_text(client: TestClient, agent: dict[str, str]) -> None:
     assert client.post("/api/agent/assist", json={"text": "  "}, headers=agent).status_code == 422
     assert client.post("/api/agent/assist", json={}, headers=agent).status_code == 422
+
+
+def test_an_emergency_turn_is_flagged_on_the_console(client: TestClient, agent: dict[str, str]) -> None:
+    reply = _chat(client, "s-emergency", "电梯卡在半路不动了，门打不开，我妈在里面喊")
+    assert reply["emergency"] is True and "119" in reply["reply"]
+    _chat(client, "s-calm", "供暖期是什么时候？")
+    items = {s["session_id"]: s for s in client.get("/api/agent/sessions", headers=agent).json()["sessions"]}
+    flag = items["s-emergency"]["emergency"]
+    assert flag is not None and flag["kind"] == "trapped" and "119" in flag["numbers"]
+    assert items["s-calm"]["emergency"] is None
+    listed = client.get("/api/agent/alerts", headers=agent).json()["alerts"]
+    assert [a["session_id"] for a in listed] == ["s-emergency"]
+    assert client.get("/api/agent/alerts").status_code == 401

@@ -1,0 +1,1 @@
+"""Safety: emergency detection that models danger to life happening now."""
