@@ -29,6 +29,7 @@ from bot.pii import mask, mask_id_numbers
 from bot.store.db import session_scope, utcnow
 from bot.store.tables import ChatMessage, ChatSession
 from bot.textkit import has_cjk, is_emoji_only
+from bot.thresholds import threshold
 from bot.tickets.models import Location, Ticket
 from bot.tickets.service import submit_ticket
 from bot.triage.emergency import emergency_reply
@@ -129,8 +130,19 @@ class Dialog:
             return Reply(reply=R.text("too_long", length=len(text), limit=self.max_message_chars),
                          awaiting=state.awaiting)
         hit = self.triage.emergency(text)
-        if hit is not None:
+        if hit is not None and len(text) < threshold("emergency.letter_chars"):
             return self._emergency(db, turn, text, state, hit)
+        if hit is None:
+            return self._understood(db, turn, text, now, state)
+        # A long letter: a citizen in danger rarely writes one, so a false alarm must not swallow it. The
+        # instruction leads, and the letter is still taken as a request.
+        alarm = self._emergency(db, turn, text, state, hit, draft_note=False)
+        rest = self._understood(db, turn, text, now, state)
+        return rest.model_copy(update={"reply": f"{alarm.reply}\n\n{R.text('emergency_letter_taken')}\n{rest.reply}",
+                                       "emergency": True})
+
+    def _understood(self, db: Session, turn: Turn, text: str, now: datetime, state: SessionState) -> Reply:
+        """The turn once safety is settled: a side step, a draft's next fact, a new request or a question."""
         if is_emoji_only(text):
             return Reply(reply=R.text("emoji"), awaiting=state.awaiting)
         if not has_cjk(text) and re.search(r"[A-Za-z]{2,}", text):
@@ -366,13 +378,14 @@ class Dialog:
         return resumed.model_copy(update={"ticket": reply.ticket})
 
     # --- emergencies and channel facts ---------------------------------------------------------
-    def _emergency(self, db: Session, turn: Turn, text: str, state: SessionState, hit) -> Reply:  # noqa: ANN001
+    def _emergency(self, db: Session, turn: Turn, text: str, state: SessionState, hit,  # noqa: ANN001
+                   *, draft_note: bool = True) -> Reply:
         db.add(EmergencyAlert(session_id=turn.session_id, channel=turn.channel, kind=hit.kind,
                               numbers=",".join(hit.numbers), text=mask(text)[:2000]))
         state.emergencies += 1
         log.warning("emergency (%s) in session %s", hit.kind, mask(turn.session_id))
         reply = emergency_reply(hit)
-        if state.draft is not None:
+        if state.draft is not None and draft_note:
             reply += R.text("emergency_draft_kept")
         return Reply(reply=reply, intent="emergency", emergency=True, awaiting=None)
 

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 HAZARDS_PATH = RESOURCES / "emergency_hazards.yaml"
 TRAINING_PATH = RESOURCES / "emergency_training.jsonl"
+# More ordinary hotline turns (noise, roads, heating, slot replies, past events, hazards to fix) and emergencies
+# in everyday words, written separately from the evaluation set.
+MORE_TRAINING_PATH = RESOURCES / "emergency_training_more.jsonl"
 # The triage examples are ordinary hotline messages (complaints, questions, suggestions): safe examples.
 ORDINARY_PATH = RESOURCES / "intake_examples.jsonl"
 ORDINARY_CHARS = 80
@@ -83,19 +86,20 @@ def load_hazards(path: Path = HAZARDS_PATH) -> list[Hazard]:
         raise InvalidConfig(f"紧急情况类别文件 {path.name} 有误：{exc}") from exc
 
 
-def load_training(path: Path = TRAINING_PATH, *, hazards: Iterable[Hazard] | None = None,
-                  ordinary: Path | None = None) -> list[Example]:
+def load_training(paths: Iterable[Path] = (TRAINING_PATH, MORE_TRAINING_PATH), *,
+                  hazards: Iterable[Hazard] | None = None, ordinary: Path | None = ORDINARY_PATH) -> list[Example]:
     """The training texts, every hazard prototype (as a dangerous example of its kind), and the opening of every
     ordinary hotline example (as a safe one)."""
     rows: list[Example] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            rows.append(Example(text=row["text"], hazard=row["hazard"], emergency=bool(row["emergency"])))
-        except (ValueError, KeyError) as exc:
-            raise InvalidConfig(f"{path.name} 第 {n} 行有误：{exc}") from exc
+    for path in paths:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                rows.append(Example(text=row["text"], hazard=row["hazard"], emergency=bool(row["emergency"])))
+            except (ValueError, KeyError) as exc:
+                raise InvalidConfig(f"{path.name} 第 {n} 行有误：{exc}") from exc
     for hazard in hazards if hazards is not None else load_hazards():
         rows.extend(Example(text=p, hazard=hazard.id, emergency=True) for p in hazard.prototypes)
     if ordinary is not None and ordinary.exists():

@@ -137,6 +137,19 @@ def test_emergency_mid_dialogue_is_answered_at_once_and_recorded(dialog: Dialog)
     assert r.awaiting == "contact_phone"
 
 
+def test_a_flagged_letter_gets_the_instruction_and_is_still_taken_as_a_request(dialog: Dialog) -> None:
+    letter = ("我是朝阳区望京街道花家地西里的居民，想反映小区旁边工地夜间施工的问题。这个工地从上个月开始，"
+              "每天晚上十一点以后还在打桩，噪音特别大，家里老人孩子都睡不好觉，我们去找过物业和施工方，"
+              "都说手续齐全。刚才楼道里突然冒出很大的烟，好像着火了。希望有关部门尽快管一管夜间施工。")
+    assert len(letter) >= 120
+    r = say(dialog, letter)
+    assert r.emergency and "119" in r.reply
+    assert r.ticket is not None and r.awaiting is not None  # the letter was not swallowed by the alarm
+    assert r.reply.index("119") < r.reply.index("照常受理")
+    with session_scope(dialog.db_url) as db:
+        assert db.scalar(select(EmergencyAlert)).kind == "fire"
+
+
 def test_returning_session_continues_and_finds_its_tickets(dialog: Dialog, triage: Triage) -> None:
     say(dialog, "大兴区旧宫镇的工地每天晚上十点后还在施工", session="back")
     restarted = Dialog(db_url=dialog.db_url, triage=triage,
