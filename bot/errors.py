@@ -13,6 +13,10 @@ class UnsupportedFile(BadInput):
     """A file type the knowledge base cannot read."""
 
 
+class BadFileName(BadInput):
+    """A file name that would show as something else (control, bidi or zero-width characters)."""
+
+
 class FileTooLarge(BadInput):
     """A file over the configured size limit."""
 

@@ -42,13 +42,3 @@ class MaskingFilter(logging.Filter):
         record.msg = mask(record.getMessage())
         record.args = None
         return True
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Install the masking filter on the root handler; idempotent."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in root.handlers:
-        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
-            handler.addFilter(MaskingFilter())

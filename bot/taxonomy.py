@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.datafiles import write_yaml_atomic
 from bot.errors import InvalidConfig
+from bot.names import name_problem
 from bot.tickets.models import Intent, Urgency
 
 SHIPPED_PATH = Path(__file__).resolve().parent / "resources" / "taxonomy.yaml"
@@ -133,6 +134,7 @@ def validate_taxonomy(tax: Taxonomy) -> None:
                 problems.append(f"“{top.name}/{sub.name}”含空关键词，会匹配所有消息")
             if sub.department:
                 _check_template(sub.department, f"“{top.name}/{sub.name}”的部门", problems)
+    _check_names(tax, problems)
     intent_ids = [i.id for i in tax.intents]
     if sorted(intent_ids) != sorted(INTENT_IDS):
         problems.append(f"诉求类型必须恰好是：{', '.join(INTENT_IDS)}")
@@ -141,6 +143,26 @@ def validate_taxonomy(tax: Taxonomy) -> None:
         problems.append(f"紧急程度必须恰好是：{', '.join(URGENCY_IDS)}")
     if problems:
         raise InvalidConfig("分类体系有误：" + "；".join(problems))
+
+
+def _check_names(tax: Taxonomy, problems: list[str]) -> None:
+    """Names, keywords and departments show on staff pages and in dispatched tickets: no hidden characters
+    and no markup."""
+    for top in tax.categories:
+        values = [("一级分类", top.name), (f"“{top.name}”的部门", top.department)]
+        for sub in top.children:
+            where = f"“{top.name}/{sub.name}”"
+            values += [("二级分类", sub.name), (f"{where}的部门", sub.department or "")]
+            values += [(f"{where}的关键词", k) for k in sub.keywords]
+            values += [(f"{where}的参考分类", t) for t in sub.topics]
+        for what, value in values:
+            problem = name_problem(value)
+            if problem:
+                problems.append(f"{what}“{value!r}”{problem}")
+    for item in (*tax.intents, *tax.urgency):
+        problem = name_problem(item.label)
+        if problem:
+            problems.append(f"“{item.id}”的名称{problem}")
 
 
 def _check_template(template: str, where: str, problems: list[str]) -> None:

@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot.errors import BadInput, NotFound
-from bot.pii import configure_logging
+from bot.logconfig import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
-from connectors.web import console_pages, pages
+from connectors.web import console_pages, observability, pages
 from connectors.web.admission import TurnGate
 from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
@@ -70,13 +70,14 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
     app.state.turn_gate = TurnGate(slots=settings.turn_slots, wait_s=settings.turn_queue_timeout_s)
     app.state.lookup_throttle = FailureThrottle("lookup", max_failures=settings.lookup_max_failures,
                                                 window_s=settings.lookup_lockout_s, client_factor=3)
-    # The last added runs first: the JSON check, then the Origin check, then the cookie session.
+    # The last added runs first: request id and metrics, the JSON check, the Origin check, the cookie session.
     app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie=SESSION_COOKIE,
                        max_age=int(settings.staff_session_hours * 3600), same_site="strict",
                        https_only=settings.secure_cookies)
     app.add_middleware(OriginCheckMiddleware, cookie_name=SESSION_COOKIE,
                        allowed=tuple(settings.allowed_origins.split(",")))
     app.add_middleware(StrictJsonMiddleware)
+    observability.install(app)
     for router in ROUTERS:
         app.include_router(router)
     _install_error_handlers(app)

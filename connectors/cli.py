@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from bot.errors import BadInput
-from bot.pii import configure_logging
+from bot.logconfig import configure_logging, uvicorn_log_config
 
 app = typer.Typer(help="12345 热线智能助手", no_args_is_help=True, add_completion=False)
 token_app = typer.Typer(help="API tokens for staff endpoints", no_args_is_help=True)
@@ -38,7 +38,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     from connectors.app import create_app
 
     configure_logging()
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=uvicorn_log_config())
 
 
 @app.command()

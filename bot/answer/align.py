@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jieba.posseg
+from jieba.posseg.prob_emit import P as _EMISSIONS
 from pypinyin import lazy_pinyin
+
+from bot.answer.fields import is_field_word
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _FUZZY = ((r"^zh", "z"), (r"^ch", "c"), (r"^sh", "s"))
@@ -86,8 +89,23 @@ class Alignment:
 
 
 @lru_cache(maxsize=4096)
+def _single_tag(char: str, fallback: str) -> str:
+    """The most likely tag of `char` as a word on its own, by jieba's character model.
+
+    jieba's dictionary keeps one tag per word, and for some single characters it is a rare use ("问" is a
+    noun there); its character model knows how the character usually stands alone ("问": verb, "公": a
+    distinguishing word)."""
+    best, tag = -1e99, fallback
+    for (state, flag), probabilities in _EMISSIONS.items():
+        score = probabilities.get(char)
+        if state == "S" and score is not None and score > best:
+            best, tag = score, flag
+    return tag
+
+
+@lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[tuple[int, int, str, str], ...]:
-    """(start, end, word, tag) for each jieba word of `text`."""
+    """(start, end, word, tag) for each jieba word of `text`; a one-character word gets its usual tag."""
     out = []
     pos = 0
     for pair in jieba.posseg.cut(text):
@@ -95,7 +113,8 @@ def _words(text: str) -> tuple[tuple[int, int, str, str], ...]:
         if start < 0:
             continue
         end = start + len(pair.word)
-        out.append((start, end, pair.word, pair.flag))
+        flag = _single_tag(pair.word, pair.flag) if len(pair.word) == 1 and _HAN.match(pair.word) else pair.flag
+        out.append((start, end, pair.word, flag))
         pos = end
     return tuple(out)
 
@@ -139,25 +158,47 @@ def align(question: str, name: str, weight: Callable[[str], float]) -> Alignment
     return Alignment(name, matched, round(coverage, 4), _clash(question, matched, lo, hi), span)
 
 
+def _naming(word: str, tag: str) -> bool:
+    return tag.startswith(_NAMING_TAGS) and not is_field_word(word)
+
+
 def _clash(question: str, matched: frozenset[int], lo: int, hi: int) -> float:
     """Characters of naming words that are glued to the matched name but are not in it.
 
-    A word half inside the name ("摩托车" against "自行车") or a naming word right beside it ("公" before
-    "租房") means the question names another item; words around it that only ask or relay do not count."""
+    A word half inside the name ("摩托车" against "自行车") or a naming character right beside it ("公" before
+    "租房") means the question names another item; words around it that only ask, relay a caller or name a
+    field ("问", "来电", "材料") do not count. Words come from jieba's dictionary alone (its guessed new words
+    glue a relaying "问" onto the name: "问养犬"), each one-character word with its usual tag."""
     clash = 0.0
-    for start, end, word, tag in _words(question):
+    for start, end, word, tag in _dictionary_words(question):
         inside = [p for p in range(start, end) if p in matched]
         outside = [p for p in range(start, end) if p not in matched and question[p].isalnum()]
         if not outside:
             continue
         if inside:
             part = "".join(question[p] for p in outside)
-            if any(tag.startswith(_NAMING_TAGS) for _s, _e, _w, tag in _words(part)):
+            if any(_naming(w, t) for _s, _e, w, t in _dictionary_words(part)):
                 clash += len(outside)
-        elif not inside and tag.startswith(_NAMING_TAGS) and (end == lo or start == hi + 1) and len(word) == 1:
+        elif len(word) == 1 and (end == lo or start == hi + 1) and _naming(word, tag):
             # A naming character right before or after the name changes the item outright.
             clash += 2
     return clash
+
+
+@lru_cache(maxsize=4096)
+def _dictionary_words(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, word, tag) for each word of jieba's dictionary in `text` (no guessed new words)."""
+    out = []
+    pos = 0
+    for pair in jieba.posseg.cut(text, HMM=False):
+        start = text.find(pair.word, pos)
+        if start < 0:
+            continue
+        end = start + len(pair.word)
+        flag = _single_tag(pair.word, pair.flag) if len(pair.word) == 1 and _HAN.match(pair.word) else pair.flag
+        out.append((start, end, pair.word, flag))
+        pos = end
+    return tuple(out)
 
 
 def rest_of(question: str, alignment: Alignment) -> str:

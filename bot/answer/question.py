@@ -16,21 +16,9 @@ from functools import lru_cache
 import numpy as np
 
 from bot.answer.align import _words, units
+from bot.answer.fields import FIELDS
 from bot.thresholds import threshold
 
-# Each field's label first, then other names for it. These describe the fields, not ways of asking.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "phone": ("咨询电话", "联系电话", "电话号码", "服务热线", "联系方式"),
-    "location": ("办理地点", "办理地址", "在哪里办", "哪个窗口", "什么地方"),
-    "dept": ("实施主体", "负责部门", "主管单位", "哪个部门负责", "归谁管"),
-    "time": ("办结时限", "办理时限", "需要多长时间", "几个工作日", "多少天"),
-    "when": ("时间安排", "什么时候", "日期", "开始时间"),
-    "fee": ("收费标准", "费用", "多少钱", "是否收费", "免费"),
-    "materials": ("申请材料", "所需材料", "需要的证件", "准备什么资料", "证明文件"),
-    "eligibility": ("申请条件", "受理条件", "适用对象", "什么人可以申请", "资格要求"),
-    "procedure": ("办理流程", "办理步骤", "怎么办理", "手续", "办理程序"),
-    "online": ("网上办理", "线上申请", "在线办理", "手机App办理", "网上预约"),
-}
 # A follow-up leans on the previous question ("那需要带什么材料？", "这个在哪办？").
 _FOLLOW_UP_LEAD = re.compile(r"^(那|那么|那这个|这个|它|还有|另外|再问一下|还要|还需要|那要|那我|那如果)")
 _NAMING_TAGS = ("n", "j", "b", "l", "eng", "nz", "vn")

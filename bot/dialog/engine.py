@@ -12,6 +12,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.answer.question import question_part
 from bot.answer.types import AnswerResult
 from bot.dialog import followup, handoff, render, slots
@@ -79,6 +80,12 @@ class Dialog:
     # --- the turn ------------------------------------------------------------------------------
     def handle(self, turn: Turn) -> Reply:
         """Process one citizen turn and say what comes next; one session's turns run one at a time."""
+        with metrics.observe_turn(turn.channel or "unknown") as outcome:
+            reply = self._handle(turn)
+            outcome.update(intent=reply.intent or "none", emergency=reply.emergency)
+        return reply
+
+    def _handle(self, turn: Turn) -> Reply:
         text = mask_id_numbers((turn.text or "").strip())
         now = (turn.received_at or utcnow()).astimezone(render.BEIJING)
         with self.locks.hold(turn.session_id):

@@ -140,3 +140,11 @@ def stats(db: Session) -> dict[str, int]:
         out[f"{topic}.{state}"] = n
     return out
 
+
+
+def depth(db: Session) -> dict[str, int]:
+    """How many outbox rows are in each state (pending ones are the delivery backlog)."""
+    counts = dict.fromkeys((PENDING, DELIVERED, DEAD), 0)
+    for state, n in db.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state)):
+        counts[state] = n
+    return counts

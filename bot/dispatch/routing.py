@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.datafiles import write_yaml_atomic
 from bot.errors import InvalidConfig
+from bot.names import name_problem
 from bot.taxonomy import Taxonomy, load_taxonomy
 
 SHIPPED_PATH = Path(__file__).resolve().parent.parent / "resources" / "routing.yaml"
@@ -287,6 +288,12 @@ def validate_table(table: RoutingTable, taxonomy: Taxonomy | None = None) -> Non
             t.name.format(district="某区")
         except (KeyError, IndexError, ValueError):
             problems.append(f"区属单位 {t.key} 的名称模板只能使用 {{district}}")
+    named = [(d.code, d.name) for d in table.districts] + [(d.code, a) for d in table.districts for a in d.aliases]
+    named += [(u.id, u.name) for u in table.units] + [(t.key, t.name) for t in table.district_units]
+    for ident, name in named:
+        problem = name_problem(ident) or name_problem(name)
+        if problem:
+            problems.append(f"{ident!r} 的名称 {name!r} {problem}")
     unit_ids = {u.id for u in table.units}
     keys = {t.key for t in table.district_units}
     if "city.dispatch" not in unit_ids:

@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.config import Settings
 from bot.dispatch import outbox
 from bot.dispatch.outbox import Claimed
@@ -137,6 +138,9 @@ class Worker:
         with session_scope(self.db_url) as db:
             for o in outcomes:
                 c = o.claimed
+                metrics.DELIVERY_SECONDS.labels(c.topic).observe(o.latency_s)
+                metrics.DELIVERIES.labels(c.topic, "ok" if o.error is None else
+                                          ("rejected" if o.permanent else "failed")).inc()
                 if o.error is None and o.result is not None:
                     if outbox.finish(db, c, result=o.result.model_dump(mode="json")):
                         self.stats.delivered += 1

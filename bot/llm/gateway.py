@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from bot import metrics
 from bot.config import Settings
 from bot.errors import LLMUnavailable
 from bot.llm.base import LanguageModel, T
@@ -101,6 +102,7 @@ class Gateway:
 
     def _failed(self, prompt_name: str, exc: LLMUnavailable) -> None:
         self.breaker.record_failure()
+        metrics.LLM_FALLBACKS.labels(prompt_name).inc()
         logger.warning("LLM call %r failed (%s); using the offline engine", prompt_name, mask(str(exc))[:200])
 
 

@@ -7,7 +7,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING
 
-from bot.pii import configure_logging
+from bot.logconfig import configure_logging
 
 if TYPE_CHECKING:
     from connectors.runtime import Runtime

@@ -6,12 +6,15 @@ thread pool that /healthz and the staff pages use). A turn that cannot start wit
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from fastapi import HTTPException, status
+
+from bot import metrics
 
 T = TypeVar("T")
 
@@ -47,11 +50,14 @@ class TurnGate:
             await asyncio.wait_for(sem.acquire(), timeout=self.wait_s)
         except TimeoutError:
             self.shed += 1
+            metrics.SHED.inc()
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, BUSY,
                                 headers={"Retry-After": str(self.retry_after_s)}) from None
         self.in_flight += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+            # The turn's thread sees the request's context (its request id for the log lines).
+            context = contextvars.copy_context()
+            return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, fn, *args)
         finally:
             self.in_flight -= 1
             sem.release()

@@ -19,6 +19,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
 from bot.errors import BadInput, HotlineError, InvalidConfig
+from bot.names import name_problem
 
 # WeChat's own messages are a few hundred bytes; anything near this is not from WeChat.
 MAX_BODY_BYTES = 64 * 1024
@@ -120,6 +121,9 @@ def _require_message_fields(message: dict[str, Any]) -> None:
     for name in ("ToUserName", "FromUserName", "MsgType", "CreateTime"):
         if not _field(message, name):
             raise MalformedMessage(f"missing field {name}")
+    for name in ("ToUserName", "FromUserName"):
+        if name_problem(message[name]) or len(message[name]) > 128:
+            raise MalformedMessage(f"field {name} must be a plain id (no control, bidi or markup characters)")
     if not message["CreateTime"].isdigit() or len(message["CreateTime"]) > 11:
         raise MalformedMessage("CreateTime must be a Unix time")
     if message["MsgType"].lower() == "event" and not _field(message, "Event"):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import CorruptFile, EmptyDocument, FileTooLarge, UnsupportedFile
+from bot.errors import BadFileName, CorruptFile, EmptyDocument, FileTooLarge, UnsupportedFile
+from bot.names import name_problem
 
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html",
                       ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
@@ -27,6 +29,12 @@ class LoadedDocument:
 def doc_id_for(path: Path) -> str:
     """The file name without its extension (shared/CONTRACTS.md)."""
     return path.stem
+
+
+# What an archive-based file (DOCX) may unpack to: a normal 20 MB document unpacks to well under this; a
+# "zip bomb" of a few hundred KB that unpacks to gigabytes is refused from its directory, before any of it
+# is inflated.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 
 
 def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
@@ -50,6 +58,11 @@ def load_bytes(filename: str, data: bytes, *, max_bytes: int) -> LoadedDocument:
                               f"支持 {', '.join(sorted(SUPPORTED_SUFFIXES))}")
     if len(data) > max_bytes:
         raise FileTooLarge(f"{path.name}: 文件 {len(data)} 字节，超过上限 {max_bytes} 字节")
+    problem = name_problem(path.stem)
+    if problem:
+        raise BadFileName(f"{path.name!r}: 文件名{problem}，请改名后再上传")
+    if file_type == "docx":
+        _check_unpacked_size(path.name, data, MAX_UNPACKED_BYTES)
     parse = _PARSERS[file_type]
     try:
         text = parse(data)
@@ -61,6 +74,18 @@ def load_bytes(filename: str, data: bytes, *, max_bytes: int) -> LoadedDocument:
         raise EmptyDocument(f"{path.name}: 文件中没有可用的文字内容")
     return LoadedDocument(doc_id=doc_id_for(path), title=_title(text, fallback=path.stem), text=text,
                           file_type=file_type, raw_bytes=data)
+
+
+def _check_unpacked_size(name: str, data: bytes, limit: int) -> None:
+    """Refuse an archive whose members would unpack past `limit`, from the sizes its directory declares
+    (zipfile never inflates a member past its declared size, so the declaration bounds the memory)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorruptFile(f"{name}: 文件已损坏或格式不符（{type(exc).__name__}）") from exc
+    if unpacked > limit:
+        raise FileTooLarge(f"{name}: 解压后 {unpacked} 字节，超过上限 {limit} 字节（疑似压缩炸弹），已拒绝")
 
 
 def _decode(data: bytes) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from bot.errors import CorruptFile, EmptyDocument, FileTooLarge, UnsupportedFile
+from bot.errors import BadFileName, CorruptFile, EmptyDocument, FileTooLarge, UnsupportedFile
+from knowledge_base.ingest import loaders
 from knowledge_base.ingest.loaders import load_bytes, load_file
 from tests.knowledge_base.files import write_docx, write_pdf
 
@@ -79,3 +81,23 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path.write_bytes(b"a" * 2048)
     with pytest.raises(FileTooLarge, match="超过上限"):
         load_file(path, max_bytes=1024)
+
+
+@pytest.mark.parametrize("name", ["居住证\u202etxt.md", "指南\u200b.md", "a\x07b.txt", "\ufeff办事.md"])
+def test_file_names_with_hidden_characters_are_refused(name: str) -> None:
+    with pytest.raises(BadFileName, match="不可见"):
+        load_bytes(name, "# 标题\n\n正文内容".encode(), max_bytes=LIMIT)
+
+
+def test_an_archive_that_unpacks_past_the_cap_is_refused_before_it_is_inflated(tmp_path: Path, monkeypatch) -> None:
+    path = write_docx(tmp_path / "bomb.docx", title="看起来正常", sections={"办理": ["正文"]})
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/media/padding.bin", b"\0" * (8 * 1024 * 1024))  # 8 MB of zeros, ~8 KB packed
+    data = path.read_bytes()
+    assert len(data) < 100 * 1024
+    monkeypatch.setattr(loaders, "MAX_UNPACKED_BYTES", 4 * 1024 * 1024)
+    with pytest.raises(FileTooLarge, match="解压后.*压缩炸弹"):
+        load_bytes("bomb.docx", data, max_bytes=LIMIT)
+    # The same document within the cap is read as usual.
+    monkeypatch.setattr(loaders, "MAX_UNPACKED_BYTES", 16 * 1024 * 1024)
+    assert "正文" in load_bytes("bomb.docx", data, max_bytes=LIMIT).text

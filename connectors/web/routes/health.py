@@ -1,7 +1,9 @@
-"""Liveness and readiness (shared/CONTRACTS.md, "Readiness")."""
+"""Liveness, readiness (shared/CONTRACTS.md, "Readiness") and Prometheus metrics."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+
+from connectors.web import observability
 
 router = APIRouter(tags=["health"])
 
@@ -21,3 +23,9 @@ def healthz(request: Request) -> dict[str, str] | JSONResponse:
     if readiness.error:
         return JSONResponse({"status": "failed", "detail": readiness.error}, status_code=503)
     return JSONResponse({"status": "starting"}, status_code=503)
+
+
+@router.get("/metrics", include_in_schema=False)
+def prometheus_metrics(request: Request) -> Response:
+    """Turns, latency histograms, LLM fallbacks, deliveries, emergencies and outbox depth; no personal data."""
+    return Response(observability.render(request.app), media_type=observability.CONTENT_TYPE)

@@ -22,6 +22,10 @@ def _flat(_word: str) -> float:
         ("居注证要带啥", "居住证申领与签注办理指南", "居注证", 0),  # homophone typo
         ("个体工商户营业执造在哪办", "个体工商户营业执照办理指南", "个体工商户营业执造", 0),
         ("我想问一下公租房怎么申请", "租房提取住房公积金办理指南", "租房", 1),  # "公" makes it another item
+        # An agent relaying a caller: jieba's dictionary tags a lone "问" as a noun, or glues it onto the name.
+        ("一位大叔打电话问居住证申领要多久", "居住证申领与签注办理指南", "居住证申领", 0),
+        ("刚才有个阿姨来电问养犬登记证核发在哪办", "养犬登记证核发", "养犬登记证核发", 0),
+        ("麻烦问下廉租房申请收不收钱", "租房提取住房公积金办理指南", "租房", 1),
     ],
 )
 def test_question_lines_up_with_the_title_it_names(question: str, title: str, span: str, clash: int) -> None:

@@ -84,6 +84,8 @@ def shipped() -> dict:
     (lambda t: t["units"].pop(0), "city.dispatch"),
     (lambda t: t["rules"][0].update(colour="red"), "格式不正确"),
     (lambda t: t["district_units"][0].update(name="{city}派单"), "模板"),
+    (lambda t: t["units"][1].update(name="<img src=x onerror=alert(1)>"), "HTML"),
+    (lambda t: t["districts"][0]["aliases"].append("朝\u202e阳"), "方向字符"),
 ])
 def test_bad_edits_are_refused_with_a_reason(tmp_path, edit, reason: str) -> None:  # noqa: ANN001
     """Nothing is written when the table is bad, and the message says what is wrong."""

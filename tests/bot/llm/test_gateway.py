@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
 from bot.config import get_settings
@@ -107,10 +108,13 @@ def test_retry_then_success(model: OpenAICompatibleModel, fake_openai: FakeOpenA
 def test_two_server_errors_give_none(
     model: OpenAICompatibleModel, fake_openai: FakeOpenAIServer, clock: FakeClock, caplog
 ) -> None:
+    before = REGISTRY.get_sample_value("hotline_llm_fallbacks_total", {"prompt": "summarize"}) or 0.0
     fake_openai.enqueue(HTTPError(500), HTTPError(500))
     assert _gateway(model, clock).complete("summarize", message="x") is None
     assert fake_openai.request_count == 2
     assert "HTTP 500" in caplog.text
+    # The fallback to the offline engine is counted for /metrics.
+    assert REGISTRY.get_sample_value("hotline_llm_fallbacks_total", {"prompt": "summarize"}) == before + 1
 
 
 def test_timeout_gives_none_quickly(

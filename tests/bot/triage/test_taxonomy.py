@@ -46,6 +46,9 @@ def test_every_example_label_exists_in_the_taxonomy() -> None:
     (lambda d: d["categories"][2]["children"][0]["keywords"].append(" "), "空关键词"),
     (lambda d: d["categories"][3].update(department="{city}教委"), "模板"),
     (lambda d: d["categories"][4].update(children=[]), "没有二级分类"),
+    (lambda d: d["categories"][5]["children"][0].update(name="<script>alert(1)</script>"), "HTML"),
+    (lambda d: d["categories"][6]["children"][0].update(name="物业\u202e管理"), "方向字符"),
+    (lambda d: d["categories"][7]["children"][0]["keywords"].append("漏水\u200b"), "控制或方向"),
 ])
 def test_bad_edit_is_refused_with_a_reason(tmp_path: Path, edit, reason: str) -> None:  # noqa: ANN001
     data = _shipped()

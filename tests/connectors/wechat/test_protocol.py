@@ -103,6 +103,10 @@ def test_plaintext_is_refused_when_encrypted_only(make_harness) -> None:
     b"<MsgType>event</MsgType></xml>",
     "<xml><Content>中文</Content></xml>".encode("gbk"),
     b"<xml>" + b"<a>x</a>" * 20000 + b"</xml>",
+    # A right-to-left override or a zero-width space in an id would show one follower as another.
+    *(f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>{int(time.time())}"
+      "</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>1</MsgId></xml>".encode()
+      for openid in ("o_abc\u202etxt.exe", "o_abc\u200bdef", "o_abc&lt;b&gt;")),
 ])
 def test_malformed_plaintext_is_400(make_harness, body: bytes) -> None:
     h: Harness = make_harness(mode="plain")
