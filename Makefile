@@ -31,6 +31,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_wechat.py --out bench/results/wechat.json
 	$(BIN)/python bench/bench_classify.py --out bench/results/classify.json
 	$(BIN)/python bench/bench_analytics.py --out bench/results/analytics.json
+	$(BIN)/python bench/bench_load.py --fresh-data --users 1,10,50,100 --duration 20 --think 0.2-1.0 \
+		--scenario 50:2-8:60 --out bench/results/load.json
+	$(BIN)/python bench/bench_load_scaled.py --users 1,10,50,100 --workers 1,2 --duration 15 \
+		--out bench/results/load_scaled.json
 	$(BIN)/python bench/summarize.py bench/results > bench/results/SUMMARY.md
 	cat bench/results/SUMMARY.md
 

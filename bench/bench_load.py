@@ -1,9 +1,12 @@
 """Chat under load: N concurrent citizens against a real server on 127.0.0.1; turns/s and p50/p95/p99.
 
     python bench/bench_load.py [--users 1,10,50,100] [--duration 20] [--think 0.2-1.0] [--out FILE]
+                               [--scenario 50:2-8:60 ...] [--fresh-data]
 
 Serves the app in this process (uvicorn, one worker) on HOTLINE_DATA_DIR (ingest a knowledge base first,
-e.g. `hotline ingest knowledge_base/samples`), or against --url when a server is already running.
+e.g. `hotline ingest knowledge_base/samples`; `--fresh-data` does that in a temporary data dir), or
+against --url when a server is already running. Beside the load rows it reports the peer costs measured
+in the same process: one turn's wall time with nothing else running, and one uncached e5 query embedding.
 Each citizen keeps one session, waits for its reply, thinks a random time in the range, and speaks again.
 A 503 with Retry-After is counted as shed; anything else not 200 (5xx, reset, timeout) is an error.
 """
@@ -13,6 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import random
 import socket
 import statistics
@@ -44,6 +49,45 @@ def _serve() -> tuple[str, object]:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
+
+
+def _fresh_data_dir() -> Path:
+    """A temporary data dir with the sample base ingested (what `make run` serves)."""
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    os.environ["HOTLINE_DATA_DIR"] = str(data)
+    from bot.config import get_settings
+
+    get_settings.cache_clear()
+    from connectors.runtime import Runtime
+
+    Runtime().knowledge_base.ingest_paths([Path(__file__).resolve().parent.parent / "knowledge_base" / "samples"])
+    return data
+
+
+def _peer_costs(samples: int = 30) -> dict:
+    """One turn alone, and one uncached e5 query embedding (the retrieval peer's floor), in this process."""
+    from bot.models import Turn
+    from connectors.runtime import Runtime
+
+    runtime = Runtime()
+    runtime.warm_up()
+    embedder = runtime.knowledge_base.embedder
+    turns, embeds = [], []
+    for i in range(samples):
+        text = TEXTS[i % len(TEXTS)]
+        embedder.clear_query_cache()
+        t0 = time.perf_counter()
+        embedder.embed_query(f"{text} {i}")
+        embeds.append(time.perf_counter() - t0)
+        embedder.clear_query_cache()
+        t0 = time.perf_counter()
+        runtime.dialog.handle(Turn(session_id=f"web:peer-{i}", text=text, channel="web"))
+        turns.append(time.perf_counter() - t0)
+    return {"turn_alone_p50_s": _pct(turns, 0.5), "turn_alone_p95_s": _pct(turns, 0.95),
+            "e5_query_p50_s": _pct(embeds, 0.5), "e5_query_p95_s": _pct(embeds, 0.95),
+            "turn_over_embedding_p50": round((_pct(turns, 0.5) or 0) / max(_pct(embeds, 0.5) or 1e-9, 1e-9), 1)}
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -96,18 +140,32 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--think", default="0.2-1.0", help="seconds between a reply and the next message, lo-hi")
     parser.add_argument("--url", default=None, help="a running server instead of one in this process")
+    parser.add_argument("--scenario", action="append", default=[],
+                        help="extra run USERS:LO-HI:SECONDS, e.g. 50:2-8:60 (citizens typing at a human pace)")
+    parser.add_argument("--fresh-data", action="store_true", help="serve a temporary data dir with the samples")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)  # the server's and httpx's per-request lines would drown the rows
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.fresh_data and not args.url:
+        _fresh_data_dir()
     lo, hi = (float(x) for x in args.think.split("-"))
+    runs = [(int(u), (lo, hi), args.duration) for u in args.users.split(",")]
+    for spec in args.scenario:
+        users, think, seconds = spec.split(":")
+        a, b = (float(x) for x in think.split("-"))
+        runs.append((int(users), (a, b), float(seconds)))
+    peer = None if args.url else _peer_costs()
     base = args.url or _serve()[0]
     rows = []
-    for users in (int(u) for u in args.users.split(",")):
-        row = asyncio.run(_run(base, users, args.duration, (lo, hi)))
+    for users, think, seconds in runs:
+        row = asyncio.run(_run(base, users, seconds, think))
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
+    result = {"bench": "load", "cores": os.cpu_count(), "peer": peer, "rows": rows}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"bench": "load", "rows": rows}, ensure_ascii=False, indent=2))
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,17 @@ from bot.errors import BadInput
 from bot.store.db import Base, utcnow
 from bot.store.tables import ApiToken, StaffUser
 
-Role = Literal["admin", "agent", "unit"]
-ROLES: tuple[Role, ...] = ("admin", "agent", "unit")
+Role = Literal["admin", "agent", "unit", "analyst"]
+ROLES: tuple[Role, ...] = ("admin", "agent", "unit", "analyst")
+
+# Who may use each staff surface: its page and every API under it admit exactly these roles, so a page
+# and the APIs it calls can never disagree (tests/connectors/web/test_authorization.py checks each route).
+SURFACES: dict[str, tuple[Role, ...]] = {
+    "admin": ("admin",),
+    "agent": ("agent", "admin"),
+    "unit": ("unit", "admin"),
+    "analytics": ("analyst", "admin"),
+}
 
 
 def _hash_token(token: str) -> str:

@@ -14,8 +14,9 @@ from bot.errors import BadInput, NotFound
 from bot.logconfig import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
-from connectors.web import console_pages, observability, pages
+from connectors.web import api_docs, console_pages, observability, pages
 from connectors.web.admission import TurnGate
+from connectors.web.audit_trail import AuditTrailMiddleware
 from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
     admin_kb,
@@ -59,10 +60,13 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
         finally:
             if handle is not None:
                 handle.stop()
+            if "upload_jobs" in runtime.__dict__:  # queued uploads stay queued for the next start
+                runtime.upload_jobs.close()
             if warming is not None:
                 warming.join()
 
-    app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan)
+    # /docs is served from the installed Swagger UI files (api_docs), never a CDN; no ReDoc (CDN-only).
+    app = FastAPI(title="12345 热线智能助手", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     settings = runtime.settings
     app.state.login_throttle = FailureThrottle("login", max_failures=settings.login_max_failures,
@@ -70,7 +74,9 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
     app.state.turn_gate = TurnGate(slots=settings.turn_slots, wait_s=settings.turn_queue_timeout_s)
     app.state.lookup_throttle = FailureThrottle("lookup", max_failures=settings.lookup_max_failures,
                                                 window_s=settings.lookup_lockout_s, client_factor=3)
-    # The last added runs first: request id and metrics, the JSON check, the Origin check, the cookie session.
+    # The last added runs first: request id and metrics, the JSON check, the Origin check, the cookie session,
+    # the audit trail (inside the session, so it sees who the route found).
+    app.add_middleware(AuditTrailMiddleware, db_url=runtime.db_url)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret, session_cookie=SESSION_COOKIE,
                        max_age=int(settings.staff_session_hours * 3600), same_site="strict",
                        https_only=settings.secure_cookies)
@@ -80,6 +86,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None
     observability.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    api_docs.install(app)
     _install_error_handlers(app)
     return app
 

@@ -31,13 +31,19 @@ def _runtime():  # noqa: ANN202
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="server processes (use PostgreSQL and a Chroma "
+                                                          "server beyond 1)")] = 1) -> None:
     """Serve the whole product over HTTP."""
     import uvicorn
 
+    configure_logging()
+    if workers > 1:  # each process builds its own app from the factory
+        uvicorn.run("connectors.app:create_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", log_config=uvicorn_log_config())
+        return
     from connectors.app import create_app
 
-    configure_logging()
     uvicorn.run(create_app(), host=host, port=port, log_level="info", log_config=uvicorn_log_config())
 
 
@@ -152,19 +158,30 @@ def worker() -> None:
     worker_command()
 
 
+@app.command()
+def units(search: Annotated[str, typer.Argument(help="part of a unit id or name")] = "") -> None:
+    """The routing table's units (city and district), id and name: a unit account is named after its id."""
+    from bot.dispatch.routing import load_router
+
+    router = load_router(_runtime().settings.overrides_dir)
+    for unit in router.all_units():
+        if search in unit["id"] or search in unit["name"]:
+            typer.echo(f"{unit['id']}\t{unit['name']}")
+
+
 @token_app.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="admin | agent | unit")],
+    role: Annotated[str, typer.Option(help="admin | agent | unit | analyst")],
     name: Annotated[str, typer.Option(help="who the token is for")],
 ) -> None:
-    """Create an API token and print it (it is shown once)."""
-    from bot import auth
+    """Create an API token and print it (it is shown once); a unit token is named after its unit id."""
+    from bot import staff
     from bot.store.db import session_scope
 
     runtime = _runtime()
     try:
         with session_scope(runtime.db_url) as db:
-            token = auth.create_token(db, role=role, name=name)
+            token = staff.add_token(db, role=role, name=name, overrides_dir=runtime.settings.overrides_dir)
     except BadInput as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -174,18 +191,23 @@ def token_create(
 @user_app.command("add")
 def user_add(
     name: str,
-    role: Annotated[str, typer.Option(help="admin | agent | unit")],
+    role: Annotated[str, typer.Option(help="admin | agent | unit | analyst")],
     password: Annotated[str, typer.Option(help="at least 8 characters")],
 ) -> None:
-    """Create or reset a staff account for the pages."""
-    from bot import auth
+    """Create or reset a staff account for the pages; a unit account is named after its unit id (`hotline units`)."""
+    from bot import staff
     from bot.store.db import session_scope
 
     runtime = _runtime()
     try:
         with session_scope(runtime.db_url) as db:
-            auth.add_user(db, name=name, role=role, password=password)
+            staff.add_account(db, name=name, role=role, password=password,
+                              overrides_dir=runtime.settings.overrides_dir)
     except BadInput as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(f"已创建账号 {name}（{role}）")
+
+
+if __name__ == "__main__":
+    app()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from connectors.wechat.notifier import WeChatNotifier
     from connectors.wechat.service import WeChatChannel
     from knowledge_base.base import KnowledgeBase
+    from knowledge_base.upload_jobs import UploadJobs
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class Runtime:
         timed("answer", lambda: Answerer(retriever=self.knowledge_base, gateway=None, db_url=None)
               .answer(WARMUP_QUESTION))
         _ = self.answerer, self.dialog.answerer
+        self.upload_jobs.resume()  # uploads a stop interrupted run again from their kept files
         seconds["total"] = round(sum(seconds.values()), 3)
         self.readiness.seconds = seconds
         self.readiness.mark_ready()
@@ -129,6 +131,14 @@ class Runtime:
         from knowledge_base.base import KnowledgeBase
 
         return KnowledgeBase(settings=self.settings, db_url=self.db_url)
+
+    @cached_property
+    def upload_jobs(self) -> UploadJobs:
+        """Knowledge-base uploads as background jobs (one at a time, with their own embedder)."""
+        from knowledge_base.upload_jobs import UploadJobs
+
+        return UploadJobs(self.knowledge_base, db_url=self.db_url,
+                          incoming_dir=self.settings.uploads_dir / "incoming")
 
     @cached_property
     def answerer(self) -> Answerer:

@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,7 +21,7 @@ from bot.store.db import session_scope, utcnow
 from bot.store.tables import DocumentRow
 from knowledge_base.index.bm25 import BM25Index, chunk_tokens
 from knowledge_base.index.embedder import E5Embedder, default_embedder
-from knowledge_base.index.fusion import Ranking, fuse
+from knowledge_base.index.fusion import fuse
 from knowledge_base.index.vector_store import VectorStore
 from knowledge_base.ingest.chunking import Chunk, chunk_document
 from knowledge_base.ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes, load_file
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["added", "updated", "unchanged", "deleted", "error"]
 CANDIDATES = 40
-BM25_WEIGHT_LONG = 0.5
 OPENING_CHARS = 60
 # How often a search checks whether another process changed the base (one small query, not one per search).
 SYNC_INTERVAL_S = 1.0
@@ -109,8 +108,12 @@ class KnowledgeBase:
         self._index(pending, show_progress=show_progress)
         return report
 
-    def ingest_upload(self, filename: str, data: bytes) -> FileResult:
-        """Store an uploaded file under the data dir and ingest it (replacing a same-named document)."""
+    def ingest_upload(self, filename: str, data: bytes, *, embedder: E5Embedder | None = None,
+                      on_progress: Callable[[int, int], None] | None = None) -> FileResult:
+        """Store an uploaded file under the data dir and ingest it (replacing a same-named document).
+
+        `embedder` embeds the passages (an upload job brings its own, so queries never wait behind it);
+        `on_progress(done, total)` follows the embedding."""
         loaded = load_bytes(filename, data, max_bytes=self.settings.max_upload_bytes)
         target = self.settings.uploads_dir / "kb" / Path(filename).name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +123,7 @@ class KnowledgeBase:
         report = IngestReport()
         pending: list[_Pending] = []
         self._queue(loaded, str(target.resolve()), report, pending)
-        self._index(pending, show_progress=False)
+        self._index(pending, show_progress=False, embedder=embedder, on_progress=on_progress)
         return report.files[0]
 
     def delete(self, doc_id: str) -> None:
@@ -168,7 +171,8 @@ class KnowledgeBase:
         report.files.append(result)
         pending.append(_Pending(loaded, source, content_hash, result))
 
-    def _index(self, pending: list[_Pending], *, show_progress: bool) -> None:
+    def _index(self, pending: list[_Pending], *, show_progress: bool, embedder: E5Embedder | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> None:
         """Embed only chunks whose content is new, then record each document; Chroma first, so a crash
         between the two leaves a document that the next run sees as changed and finishes."""
         if not pending:
@@ -186,8 +190,19 @@ class KnowledgeBase:
                 to_embed.extend(new)
             tokens = {c.chunk_id: chunk_tokens(c) for _, chunks, *_ in plans for c in chunks}
             texts = [c.embedding_text() for c in to_embed]
+            done = 0
+            if on_progress:
+                on_progress(0, len(texts))
+
             with Progress(total=len(texts), label="向量化", enabled=show_progress) as progress:
-                vectors = self.embedder.embed_passages(texts, on_progress=progress.advance)
+                def advance(n: int) -> None:
+                    nonlocal done
+                    done += n
+                    progress.advance(n)
+                    if on_progress:
+                        on_progress(done, len(texts))
+
+                vectors = (embedder or self.embedder).embed_passages(texts, on_progress=advance)
             offset = 0
             for item, chunks, new, kept, stale in plans:
                 self.vectors.upsert(new, vectors[offset : offset + len(new)], [tokens[c.chunk_id] for c in new])
@@ -225,10 +240,11 @@ class KnowledgeBase:
     # -- retrieval ---------------------------------------------------------------------------
 
     def search(self, query: str, *, top_k: int = 8) -> list[RetrievedChunk]:
-        """Hybrid search: dense (e5 in Chroma) and BM25 (jieba), fused by weighted reciprocal rank.
+        """Hybrid search: dense (e5 in Chroma) and BM25 (jieba), fused by cosine plus a share of BM25.
 
-        A long message gets a second dense query on its opening line, where citizens state the matter, and
-        BM25 counts half there, since on long messages it rewards incidental words (docs/evaluation.md).
+        A long message gets a second dense query on its opening line, where citizens state the matter; each
+        chunk keeps its best cosine over the queries. BM25 counts less on long messages, where it rewards
+        incidental words (weights calibrated by cross-validation: knowledge_base/index/fusion.py).
         """
         query = query.strip()
         if not query:
@@ -238,18 +254,20 @@ class KnowledgeBase:
         if opening != query:
             queries.append(opening)
         vectors = self.embedder.embed_queries(queries)
-        rankings: list[Ranking] = [(1.0, self.vectors.search(v, k=CANDIDATES)) for v in vectors]
+        chunks: dict[str, Chunk] = {}
+        cosines: dict[str, float] = {}
+        for vector in vectors:
+            for chunk, sim in self.vectors.search(vector, k=CANDIDATES):
+                chunks[chunk.chunk_id] = chunk
+                cosines[chunk.chunk_id] = max(sim, cosines.get(chunk.chunk_id, -1.0))
         lexical = self._lexical().search(query, k=CANDIDATES)
-        rankings.append((BM25_WEIGHT_LONG if len(queries) > 1 else 1.0, lexical))
-        dense_sims: dict[str, float] = {}
-        for _, ranking in rankings[:-1]:
-            for chunk, sim in ranking:
-                dense_sims[chunk.chunk_id] = max(sim, dense_sims.get(chunk.chunk_id, -1.0))
-        missing = [c.chunk_id for c, _ in lexical[:top_k] if c.chunk_id not in dense_sims]
+        for chunk, _score in lexical:
+            chunks.setdefault(chunk.chunk_id, chunk)
+        missing = [c.chunk_id for c, _ in lexical if c.chunk_id not in cosines]
         for chunk_id, emb in self.vectors.embeddings(missing).items():
-            dense_sims[chunk_id] = float(max(emb @ v for v in vectors))
-        return fuse(rankings, dense_sims=dense_sims, bm25_scores={c.chunk_id: s for c, s in lexical},
-                    top_k=top_k)
+            cosines[chunk_id] = float(max(emb @ v for v in vectors))
+        return fuse(chunks, cosines=cosines, bm25_scores={c.chunk_id: s for c, s in lexical},
+                    long=len(queries) > 1, top_k=top_k)
 
     def warm_up(self, query: str) -> None:
         """Load what the first search would: jieba's dictionary, the BM25 index, Chroma's HNSW index and the

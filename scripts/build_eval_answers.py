@@ -245,6 +245,8 @@ def _snippets(kind: str, text: str) -> list[str]:
     if kind == "phone":
         return sorted(set(_PHONE.findall(text)) - {"12345"}) or ["12345"]
     if kind == "time":
+        # The fixture base writes "10(工作日)"; an answer states it as "10个工作日".
+        text = re.sub(r"(\d+)\s*[（(]工作日[)）]", r"\1个工作日", text)
         return sorted(set(_AMOUNT.findall(text))) or ["当场办结"]
     if kind == "fee":
         found = sorted(set(re.findall(r"\d+(?:\.\d+)?元", text)))

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import typer
 import uvicorn
 
@@ -27,6 +28,7 @@ def main(out: Path = typer.Option(ROOT / "docs" / "img" / "chat.png")) -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ["HOTLINE_DATA_DIR"] = tempfile.mkdtemp(prefix="hotline-shot-")
     from playwright.sync_api import expect, sync_playwright
+    expect.set_options(timeout=60_000)  # a loaded machine may take seconds per turn
 
     from connectors.app import create_app
     from connectors.runtime import Runtime
@@ -40,6 +42,8 @@ def main(out: Path = typer.Option(ROOT / "docs" / "img" / "chat.png")) -> None:
     while not server.started:
         time.sleep(0.05)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    while httpx.get(base + "/healthz", timeout=10).status_code != 200:  # models warm, as a citizen finds them
+        time.sleep(0.5)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 900, "height": 1100}, locale="zh-CN")

@@ -175,7 +175,7 @@ def _clash(question: str, matched: frozenset[int], lo: int, hi: int) -> float:
         outside = [p for p in range(start, end) if p not in matched and question[p].isalnum()]
         if not outside:
             continue
-        if inside:
+        if inside and not is_field_word(word):  # "电话号码" sharing "电" with "…充电…" names a field
             part = "".join(question[p] for p in outside)
             if any(_naming(w, t) for _s, _e, w, t in _dictionary_words(part)):
                 clash += len(outside)

@@ -40,6 +40,7 @@ class Grounding:
     dense: float
     reason: str
     rest: str | None = None  # the question without the item's name: what it asks
+    before: str = ""  # the part of the question before the item's name (a greeting, a relayed caller)
     item: str = ""  # the question's words that name the item
 
 
@@ -80,7 +81,7 @@ def decide(question: Question | str, chunks: list[RetrievedChunk], *,
     supported = _supported(a, sim)
     best_chunks = sorted(by_doc[best], key=lambda c: c.score, reverse=True)
     return Grounding(supported, best, best_chunks, a.name_coverage, sim, _reason(a, sim, supported),
-                     rest=rest_of(text, a), item=a.span)
+                     rest=rest_of(text, a), item=a.span, before=text[: min(a.matched)] if a.matched else "")
 
 
 def _supported(a: Alignment, sim: float) -> bool:

@@ -55,7 +55,7 @@ class Answerer:
         query = resolve_follow_up(question.strip(), history or [])
         retrieved = self.retriever.search(query, top_k=TOP_K)
         decision = grounding.decide(query, retrieved, weight=self.retriever.term_weight)
-        parsed = parse(query, rest=decision.rest)
+        parsed = parse(query, rest=decision.rest, before=decision.before)
         log.info("answer %s: %s", "grounded" if decision.supported else "refused", mask(decision.reason))
         if not decision.supported or decision.doc_id is None:
             self._remember_unanswered(question, parsed.entity, decision, session_id)

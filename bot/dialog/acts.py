@@ -1,4 +1,5 @@
-"""Conversational acts beside the request itself: asking for a person, being fed up with the bot.
+"""Conversational acts beside the request itself: asking for a person, being fed up with the bot, asking how far
+one's own earlier request has got.
 
 Learnt from examples (bot/resources/dialog_acts.yaml) by two views of similarity, character n-grams and
 sentence embeddings, each measured against the act's examples and against look-alikes that are not the act;
@@ -38,6 +39,7 @@ class ActScores:
 
     handoff: float
     upset: float
+    status: float = -1.0
 
 
 def clauses(text: str) -> list[str]:
@@ -108,7 +110,7 @@ def _best_threshold(margins: np.ndarray, labels: np.ndarray) -> float:
 
 
 class ActDetector:
-    """Finds a request for a person, or plain frustration with the bot, anywhere in a message."""
+    """Finds a request for a person, plain frustration with the bot, or a status question, anywhere in a message."""
 
     def __init__(self, *, embedder: Embedder | None, path: Path = ACTS_FILE) -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -118,7 +120,8 @@ class ActDetector:
     def scores(self, text: str) -> ActScores:
         """Each act's margin for `text`."""
         parts = clauses(text)
-        return ActScores(handoff=self._acts["handoff"].margin(parts), upset=self._acts["upset"].margin(parts))
+        return ActScores(handoff=self._acts["handoff"].margin(parts), upset=self._acts["upset"].margin(parts),
+                         status=self._acts["status"].margin(parts))
 
     def wants_person(self, text: str) -> bool:
         """The citizen asks to talk to a person (in any wording, also inside a longer message)."""
@@ -127,3 +130,7 @@ class ActDetector:
     def is_upset(self, text: str) -> bool:
         """The citizen is clearly fed up with the conversation."""
         return self.scores(text).upset > 0
+
+    def asks_status(self, text: str) -> bool:
+        """The citizen asks how far their own earlier request has got (in any wording)."""
+        return self.scores(text).status > 0

@@ -31,6 +31,7 @@ from bot.store.tables import ChatMessage, ChatSession
 from bot.tickets.models import Location, Ticket
 from bot.tickets.service import submit_ticket
 from bot.triage.emergency import emergency_reply
+from bot.triage.intent import states_problem
 from bot.triage.service import Triage, TriageResult
 from bot.triage.text import has_cjk, is_emoji_only
 
@@ -86,12 +87,15 @@ class Dialog:
         return reply
 
     def _handle(self, turn: Turn) -> Reply:
+        """One turn, holding the session's lock in this process and its row lock in the database."""
         text = mask_id_numbers((turn.text or "").strip())
         now = (turn.received_at or utcnow()).astimezone(render.BEIJING)
         with self.locks.hold(turn.session_id):
             ensure_session(self.db_url, turn.session_id, channel=turn.channel)
             with session_scope(self.db_url) as db:
-                chat = db.get(ChatSession, turn.session_id)
+                # The row lock serialises the session's turns across server processes too (PostgreSQL; SQLite
+                # has one writer, and the lock above covers this process).
+                chat = db.get(ChatSession, turn.session_id, with_for_update=True)
                 assert chat is not None
                 state = SessionState.load(chat.state)
                 held = handoff.open_request(db, turn.session_id)
@@ -154,13 +158,18 @@ class Dialog:
             bool(state.tickets) and state.draft is None and len(text) <= 12))
         if not confirming and (rating_meant or (followup.wants_to_rate(text) and state.draft is None)):
             return self._after_side_step(state, followup.rate_reply(db, sid, text, rating), intent="other")
+        # A status question in words the triage rules do not know ("我之前反映的那个问题现在处理到哪一步了");
+        # a message that states a problem ("路灯坏了一个星期") is a new request, whatever it resembles.
+        status = result.intent == "status_query" or (
+            acts.status > 0 and result.intent != "praise" and not states_problem(text))
         if state.draft is not None:
             if slots.is_cancel(text):
                 return self._cancel(state)
-            if result.intent == "status_query":
+            # The triage's status rule is explicit; the learnt act yields to a reply that fills the slot.
+            if status and (result.intent == "status_query" or not self._answers_the_slot(state, text, result)):
                 return self._after_side_step(state, followup.progress_reply(db, sid, text), intent="status_query")
             return self._continue_draft(db, turn, text, now, state, result, acts)
-        if result.intent == "status_query":
+        if status:
             return Reply(reply=followup.progress_reply(db, sid, text), intent="status_query")
         if followup.wants_to_add(text) and state.tickets:
             return Reply(reply=followup.add_info_reply(db, sid, text), intent="other")

@@ -26,6 +26,25 @@ class DocumentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class UploadJob(Base):
+    """One uploaded file on its way into the knowledge base: queued, running (with progress), done or failed.
+    The file is kept under the data dir until the job ends, so a job a restart interrupted runs again."""
+
+    __tablename__ = "upload_jobs"
+
+    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    stored_path: Mapped[str] = mapped_column(String(1000))
+    actor: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(10), index=True)  # queued | running | done | failed
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
 class UnansweredQuestion(Base):
     """A question the knowledge base could not support, kept so admins see what to add."""
 
@@ -38,6 +57,9 @@ class UnansweredQuestion(Base):
     best_doc_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     best_score: Mapped[float | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when an admin answers the question's group (bot/admin/unanswered.py); the FAQ it became.
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    faq_doc_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ChatSession(Base):
@@ -133,15 +155,33 @@ class StaffUser(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what, for admins."""
+    """Who changed what, for admins; `detail` holds `role`, `before`, `after` and the action's facts."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(100), index=True)
     target: Mapped[str | None] = mapped_column(String(300), nullable=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class StaffExample(Base):
+    """A labelled example from staff work: a unit's or agent's category correction, or a re-route.
+    `hotline retrain` adds these to the shipped examples and refits triage (bot/triage/retrain.py)."""
+
+    __tablename__ = "staff_examples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    level1: Mapped[str] = mapped_column(String(50))
+    level2: Mapped[str] = mapped_column(String(100))
+    intent: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(30))  # unit.category | agent.category | admin.reroute | ...
+    actor: Mapped[str] = mapped_column(String(100))
+    ticket_no: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

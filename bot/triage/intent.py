@@ -47,7 +47,7 @@ class IntentResult:
     injection: bool = False
 
 
-def _stated_problem(text: str) -> bool:
+def states_problem(text: str) -> bool:
     """A complaint word in a sentence that is not itself a question: the citizen reports a problem."""
     for sentence in re.split(r"(?<=[。！？!?；;])", text):
         if sentence.strip() and not _QUESTION_SENTENCE.search(sentence) and _COMPLAINT.search(sentence):
@@ -85,7 +85,7 @@ def detect_intent(text: str, *, title: str | None = None) -> IntentResult:
         intent = "suggestion"
     elif consult and not problem:
         intent = "consult"
-    elif consult and not help_ and not report and not _stated_problem(stripped):
+    elif consult and not help_ and not report and not states_problem(stripped):
         # "请问……吗？" with a complaint word inside the question is still a question first.
         intent = "consult"
     elif help_ and _HELP.match(stripped) and "投诉" not in stripped:

@@ -17,12 +17,12 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/agent")
 def agent_page(request: Request) -> Response:
     """Hotline agents (and admins): live sessions, the handoff queue and call assist."""
-    staff = _gate(request, "agent", "admin")
+    staff = _gate(request, surface="agent")
     return staff if isinstance(staff, Response) else _render(request, "agent.html")
 
 
 @router.get("/dashboard")
 def dashboard_page(request: Request) -> Response:
-    """Analysts (signed in as admins): ticket metrics, trends and hotspots."""
-    staff = _gate(request, "admin")
+    """Analysts (and admins): ticket metrics, trends, hotspots, the 四高 lists and reports."""
+    staff = _gate(request, surface="analytics")
     return staff if isinstance(staff, Response) else _render(request, "dashboard.html")

@@ -22,10 +22,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_db(runtime: RuntimeDep) -> Iterator[Session]:
+def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
     """A database session for one request, committed when the route returns."""
     with session_scope(runtime.db_url) as db:
         yield db
+        if db.info.get("audited"):
+            request.state.audited = True  # connectors.web.audit_trail: the route logged itself
 
 
 DbDep = Annotated[Session, Depends(get_db)]
@@ -44,14 +46,18 @@ class Staff:
 def current_staff(
     request: Request, runtime: RuntimeDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Staff:
-    """The caller from a bearer token or a signed-in page session; 401 without either."""
+    """The caller from a bearer token or a signed-in page session; 401 without either. The caller is kept on
+    the request, so the audit trail knows who made a change."""
+    staff: Staff | None = None
     if creds is not None:
         with session_scope(runtime.db_url) as db:
             found = auth.role_for_token(db, creds.credentials)
         if found:
-            return Staff(role=found[0], name=found[1])
-    staff = staff_from_cookie(request, runtime)
+            staff = Staff(role=found[0], name=found[1])
+    if staff is None:
+        staff = staff_from_cookie(request, runtime)
     if staff is not None:
+        request.state.staff = staff
         return staff
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "需要登录或提供有效的访问令牌",
                         headers={"WWW-Authenticate": "Bearer"})
@@ -79,6 +85,19 @@ def require_role(*roles: str):  # noqa: ANN201
     return check
 
 
-AdminDep = Annotated[Staff, Depends(require_role("admin"))]
-AgentDep = Annotated[Staff, Depends(require_role("agent"))]
-UnitDep = Annotated[Staff, Depends(require_role("unit"))]
+def require_surface(surface: str):  # noqa: ANN201
+    """A dependency admitting exactly the roles of one staff surface (`bot.auth.SURFACES`)."""
+    roles = auth.SURFACES[surface]
+
+    def check(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+        if staff.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "当前账号无权访问此功能")
+        return staff
+
+    return check
+
+
+AdminDep = Annotated[Staff, Depends(require_surface("admin"))]
+AgentDep = Annotated[Staff, Depends(require_surface("agent"))]
+UnitDep = Annotated[Staff, Depends(require_surface("unit"))]
+AnalystDep = Annotated[Staff, Depends(require_surface("analytics"))]

@@ -25,7 +25,7 @@ _STATIC = _HERE / "static"
 templates = Jinja2Templates(directory=_HERE / "templates")
 
 # Where each role lands after signing in.
-HOME = {"admin": "/admin", "agent": "/agent", "unit": "/unit"}
+HOME = {"admin": "/admin", "agent": "/agent", "unit": "/unit", "analyst": "/dashboard"}
 
 # All scripts and styles are files served from /static, so the pages can forbid inline script:
 # even if some text slipped through unescaped, it could not run.
@@ -44,7 +44,8 @@ _MEDIA = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-
 
 def _render(request: Request, name: str, *, status_code: int = 200, headers: dict[str, str] | None = None,
             **context: Any) -> Response:
-    return templates.TemplateResponse(request, name, {"staff": _signed_in(request), **context},
+    return templates.TemplateResponse(request, name, {"staff": _signed_in(request), "surfaces": auth.SURFACES,
+                                                      **context},
                                       status_code=status_code, headers={**_SECURITY_HEADERS, **(headers or {})})
 
 
@@ -53,8 +54,11 @@ def _signed_in(request: Request) -> Staff | None:
     return staff if staff is not None and staff.role in HOME else None
 
 
-def _gate(request: Request, *roles: str) -> Staff | Response:
-    """The signed-in staff member if their role may see the page; else a redirect to sign in, or 403."""
+def _gate(request: Request, *roles: str, surface: str | None = None) -> Staff | Response:
+    """The signed-in staff member if their role may see the page (the roles of `surface`, which its APIs
+    admit too, or `roles`); else a redirect to sign in, or 403."""
+    if surface is not None:
+        roles = auth.SURFACES[surface]
     staff = _signed_in(request)
     if staff is None:
         return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
@@ -117,14 +121,14 @@ def logout(request: Request, db: DbDep) -> Response:
 @router.get("/admin")
 def admin_page(request: Request) -> Response:
     """Admins: knowledge base, hit testing, unanswered questions, dead letters."""
-    staff = _gate(request, "admin")
+    staff = _gate(request, surface="admin")
     return staff if isinstance(staff, Response) else _render(request, "admin.html")
 
 
 @router.get("/unit")
 def unit_page(request: Request) -> Response:
     """Responsible units (and admins, for any unit): the built-in backend's ticket queue."""
-    staff = _gate(request, "unit", "admin")
+    staff = _gate(request, surface="unit")
     return staff if isinstance(staff, Response) else _render(request, "unit.html")
 
 

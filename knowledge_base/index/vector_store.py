@@ -131,11 +131,9 @@ class VectorStore:
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(result["ids"], result["embeddings"], strict=True)}
 
     def search(self, vector: np.ndarray, *, k: int) -> list[tuple[Chunk, float]]:
-        """Nearest chunks with cosine similarity, best first."""
-        n = min(k, self.count())
-        if n == 0:
-            return []
-        result = self._collection.query(query_embeddings=[vector], n_results=n,
+        """Nearest chunks with cosine similarity, best first. One round trip: Chroma returns fewer than `k`
+        when fewer are stored (none from an empty collection), so the count is not asked first."""
+        result = self._collection.query(query_embeddings=[vector], n_results=k,
                                         include=["documents", "metadatas", "distances"])
         return [(_stored(i, d, m), 1.0 - dist) for i, d, m, dist in zip(
             result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True)]

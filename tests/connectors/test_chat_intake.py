@@ -9,18 +9,8 @@ from fastapi.testclient import TestClient
 from bot.auth import create_token
 from bot.store.db import session_scope
 from bot.taxonomy import SHIPPED_PATH
-from connectors.app import create_app
 from connectors.runtime import Runtime
-
-
-@pytest.fixture
-def runtime() -> Runtime:
-    return Runtime()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime, run_worker=False))
+from tests.connectors.empty_app import client, runtime  # noqa: F401 (fixtures)
 
 
 def chat(client: TestClient, text: str, session: str = "web-1") -> dict:

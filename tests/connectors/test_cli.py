@@ -79,3 +79,16 @@ def test_tokens_and_users(tmp_path: Path) -> None:
     assert user.exit_code == 0
     short = runner.invoke(app, ["user", "add", "bob", "--role", "agent", "--password", "short"])
     assert short.exit_code == 2
+
+
+def test_first_accounts_for_every_role_and_units_from_the_routing_table() -> None:
+    units = runner.invoke(app, ["units", "朝阳"])
+    assert units.exit_code == 0 and "chaoyang.cgzf\t" in units.output
+    for name, role in [("admin", "admin"), ("agent1", "agent"), ("chaoyang.cgzf", "unit"), ("analyst1", "analyst")]:
+        made = runner.invoke(app, ["user", "add", name, "--role", role, "--password", "first-pass-1"])
+        assert made.exit_code == 0, made.output
+    assert runner.invoke(app, ["token", "create", "--role", "analyst", "--name", "bi"]).output.startswith("hl_analyst_")
+    # A unit named after no routing unit would have an empty queue forever: refused with the way out.
+    wrong = runner.invoke(app, ["user", "add", "朝阳城管", "--role", "unit", "--password", "first-pass-1"])
+    assert wrong.exit_code == 2 and "hotline units" in wrong.output
+    assert runner.invoke(app, ["token", "create", "--role", "unit", "--name", "nowhere"]).exit_code == 2

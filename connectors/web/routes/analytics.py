@@ -11,19 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.dispatch.tables import TicketAssignment
 from bot.store.db import utcnow
 from bot.store.tables import ChatMessage, TicketRow, UnansweredQuestion
-from connectors.web.deps import DbDep, RuntimeDep, Staff, require_role
+from connectors.web.deps import AnalystDep, DbDep, RuntimeDep
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
-
-# Analysts sign in as admins; agents may read the numbers too (admins pass every role check).
-AnalystDep = Annotated[Staff, Depends(require_role("agent"))]
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 DONE = ("resolved", "closed", "merged")

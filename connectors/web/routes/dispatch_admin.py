@@ -8,11 +8,12 @@ from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from bot.admin import audit
 from bot.dispatch import outbox
 from bot.dispatch.routing import RouteInput, load_router, save_override, table_as_dict
 from bot.dispatch.tables import OutboxRow, TicketAssignment
 from bot.store.db import utcnow
-from bot.store.tables import AuditEntry, TicketRow
+from bot.store.tables import TicketRow
 from bot.tickets.lifecycle import OPEN, as_utc
 from bot.tickets.service import reroute
 from connectors.web.deps import AdminDep, DbDep, RuntimeDep
@@ -58,8 +59,8 @@ def replace_routing(admin: AdminDep, runtime: RuntimeDep, db: DbDep,
     """Replace the table; a bad table is refused with the reason (400) and nothing changes."""
     old = load_router(runtime.settings.overrides_dir).version
     new = save_override(runtime.settings.overrides_dir, table)
-    db.add(AuditEntry(actor=admin.name, action="routing.update", target="routing.yaml",
-                      detail={"from": old, "to": new.version}))
+    audit.record(db, actor=admin.name, role=admin.role, action="routing.update", target="routing.yaml",
+                 before={"version": old}, after={"version": new.version, "rules": len(new.table.rules)})
     return {"version": new.version, "rules": len(new.table.rules)}
 
 
@@ -89,7 +90,8 @@ def list_dead_letters(_admin: AdminDep, db: DbDep) -> dict[str, Any]:
 def retry_dead_letter(row_id: Annotated[int, Path(**INT64)], admin: AdminDep, db: DbDep) -> dict[str, Any]:
     """Send a dead letter again (same idempotency key, so the receiver will not see it twice)."""
     row = outbox.retry_dead(db, row_id)
-    db.add(AuditEntry(actor=admin.name, action="outbox.retry", target=str(row_id), detail={"key": row.idempotency_key}))
+    audit.record(db, actor=admin.name, role=admin.role, action="outbox.retry", target=str(row_id),
+                 before={"state": "dead"}, after={"state": row.state}, key=row.idempotency_key)
     db.flush()
     return _outbox_item(row)
 
@@ -112,5 +114,6 @@ def overdue(_admin: AdminDep, db: DbDep, limit: int = Query(200, ge=1, le=1000))
 def route_manually(ticket_no: str, body: RerouteIn, admin: AdminDep, db: DbDep) -> dict[str, Any]:
     """Send a ticket to a chosen unit (after a return, or from the dispatch desk)."""
     view = reroute(db, ticket_no, unit_id=body.unit_id, actor=f"admin:{admin.name}", reason=body.reason)
-    db.add(AuditEntry(actor=admin.name, action="ticket.route", target=ticket_no, detail=body.model_dump()))
+    audit.record(db, actor=admin.name, role=admin.role, action="ticket.route", target=ticket_no,
+                 after={"unit_id": body.unit_id}, reason=body.reason)
     return view

@@ -1,4 +1,4 @@
-// The admin desk: knowledge-base documents, hit testing, unanswered questions, dead letters.
+// The admin desk: knowledge-base documents, hit testing, unanswered questions (answered into FAQs), dead letters.
 "use strict";
 
 (() => {
@@ -37,6 +37,19 @@
     else say($("docs-flash"), errorText(res), "error");
   }
 
+  // Uploads run as background jobs: the page follows the job's progress, and chat keeps answering meanwhile.
+  async function followJob(job, name) {
+    for (;;) {
+      if (job.state === "done" || job.state === "failed") return job;
+      const shown = job.total ? `已向量化 ${job.done}/${job.total} 个分块` : "排队中";
+      say($("docs-flash"), `正在入库 ${name}：${shown}…`, "");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const res = await api("GET", `/api/admin/uploads/${encodeURIComponent(job.job_id)}`);
+      if (!res.ok) return { state: "failed", error: errorText(res) };
+      job = res.data;
+    }
+  }
+
   $("upload-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const file = $("upload-file").files[0];
@@ -46,16 +59,23 @@
     say($("docs-flash"), `正在上传并解析 ${file.name}…`, "");
     const data = new FormData();
     data.append("file", file);
-    const res = await api("POST", "/api/admin/documents", data);
+    const res = await api("POST", "/api/admin/uploads", data);
+    if (!res.ok) {
+      button.disabled = false;
+      return say($("docs-flash"), errorText(res), "error");
+    }
+    const job = await followJob(res.data, file.name);
     button.disabled = false;
     await loadDocuments();
-    if (res.ok) {
-      const r = res.data;
-      say($("docs-flash"), `${r.doc_id}：${OUTCOMES[r.outcome] || r.outcome}，共 ${r.chunks} 个分块。`, "ok");
-      event.target.reset();
-    } else {
-      say($("docs-flash"), errorText(res), "error");
+    if (job.state !== "done") return say($("docs-flash"), job.error || "入库失败，请稍后重试。", "error");
+    const r = job.result;
+    let text = `${r.doc_id}：${OUTCOMES[r.outcome] || r.outcome}，共 ${r.chunks} 个分块。`;
+    if (r.instruction_like && r.instruction_like.length) {
+      text += ` 注意：文档中有 ${r.instruction_like.length} 处疑似对机器人下指令的文字（如“${r.instruction_like[0]}”），`
+        + "机器人不会执行，请核实后修改文档。";
     }
+    say($("docs-flash"), text, r.instruction_like && r.instruction_like.length ? "error" : "ok");
+    event.target.reset();
   });
 
   // --- hit test ---
@@ -86,19 +106,45 @@
     out.replaceChildren(verdict, hits.length ? el("ol", { class: "hits" }, hits) : el("p", { class: "empty" }, "没有命中任何分块。"));
   });
 
-  // --- unanswered ---
+  // --- unanswered questions: answer a group once, it becomes an FAQ document ---
   async function loadUnanswered() {
     const box = $("unanswered");
     const res = await api("GET", "/api/admin/unanswered");
     if (!res.ok) return box.replaceChildren(el("p", { class: "error" }, errorText(res)));
-    if (!res.data.length) return box.replaceChildren(el("p", { class: "empty" }, "暂无未能回答的问题。"));
-    box.replaceChildren(el("table", {},
-      el("thead", {}, el("tr", {}, el("th", {}, "主题"), el("th", {}, "次数"), el("th", {}, "最近提问"), el("th", {}, "问题示例"))),
-      el("tbody", {}, res.data.map((g) => el("tr", {},
-        el("td", {}, g.topic || "（未归类）"),
-        el("td", { class: "num" }, g.count),
-        el("td", { class: "small" }, fmtTime(g.last_asked)),
-        el("td", {}, el("ul", { class: "examples" }, (g.examples || []).map((q) => el("li", {}, q)))))))));
+    const groups = res.data.groups;
+    $("unanswered-count").textContent = groups.length ? `${groups.length} 组` : "";
+    if (!groups.length) return box.replaceChildren(el("p", { class: "empty" }, "暂无未能回答的问题。"));
+    box.replaceChildren(el("ol", { class: "groups" }, groups.map(groupItem)));
+  }
+
+  function groupItem(g) {
+    const title = el("input", { value: g.topic || "", maxlength: 100, "aria-label": `问题组“${g.topic}”的标题` });
+    const answer = el("textarea", { rows: 3, maxlength: 5000, placeholder: "写下答复，保存后成为知识库中的常见问题，之后的类似提问将据此回答",
+      "aria-label": `问题组“${g.topic}”的答复` });
+    const button = el("button", { type: "button", class: "primary small", onclick: () => answerGroup(g, title, answer, button) },
+      "写入知识库");
+    return el("li", { class: "group", dataset: { groupId: g.id } },
+      el("div", { class: "section-head" },
+        el("strong", {}, g.topic || "（未归类）"),
+        el("span", { class: "muted small" }, `${g.count} 次 · 最近 ${fmtTime(g.last_asked)}`)),
+      el("ul", { class: "examples" }, (g.questions || []).slice(0, 5).map((q) => el("li", {}, q))),
+      el("div", { class: "answer-form" }, el("label", {}, "常见问题标题", title), answer, button));
+  }
+
+  async function answerGroup(g, title, answer, button) {
+    const text = answer.value.trim();
+    if (!text) {
+      say($("unanswered-flash"), "请先填写答复内容。", "error");
+      answer.focus();
+      return;
+    }
+    button.disabled = true;
+    const res = await api("POST", `/api/admin/unanswered/${encodeURIComponent(g.id)}/answer`,
+      { answer: text, title: title.value.trim() || null });
+    button.disabled = false;
+    if (!res.ok) return say($("unanswered-flash"), errorText(res), "error");
+    say($("unanswered-flash"), `已写入知识库文档 ${res.data.doc_id}，关闭 ${res.data.closed} 个提问。`, "ok");
+    await Promise.all([loadUnanswered(), loadDocuments()]);
   }
 
   // --- dead letters ---

@@ -63,6 +63,8 @@
         .filter(Boolean).join(" · ")),
       el("p", { class: "muted small" }, `办理时限：${t.deadline ? fmtTime(t.deadline) : "未定"}　登记时间：${fmtTime(t.created_at)}`),
       el("div", { class: "actions" }, note, ...buttons,
+        el("button", { type: "button", class: "small", dataset: { action: "progress" }, onclick: () => progress(t, note) },
+          "添加进展"),
         el("button", { type: "button", class: "ghost small", onclick: () => toggleDetail(t, detailBox) }, "详情")),
       detailBox);
   }
@@ -77,9 +79,52 @@
     const res = await api("POST", `/api/unit/tickets/${encodeURIComponent(t.ticket_no)}/actions${unitParam("?")}`,
       { action, note: text || null });
     // Reload first, so the message appears over a list that already shows the new state.
-    await loadQueue();
+    await Promise.all([loadQueue(), loadHistory()]);
     if (res.ok) say($("queue-flash"), `工单 ${t.ticket_no}：${LABELS[action]}成功，当前状态 ${res.data.status_label}。`, "ok");
     else say($("queue-flash"), errorText(res), "error");
+  }
+
+  async function progress(t, note) {
+    const text = note.value.trim();
+    if (!text) {
+      say($("queue-flash"), "请先填写办理进展。", "error");
+      note.focus();
+      return;
+    }
+    const res = await api("POST", `/api/unit/tickets/${encodeURIComponent(t.ticket_no)}/progress${unitParam("?")}`, { text });
+    await loadQueue();
+    if (res.ok) say($("queue-flash"), `工单 ${t.ticket_no}：已记录办理进展，并告知市民。`, "ok");
+    else say($("queue-flash"), errorText(res), "error");
+  }
+
+  // --- history: every ticket ever routed here, with filters and search ---
+  async function loadHistory() {
+    const list = $("history");
+    const status = $("history-status").value;
+    const q = $("history-q").value.trim();
+    const params = [unitParam(""), status ? `status=${encodeURIComponent(status)}` : "",
+      q ? `q=${encodeURIComponent(q)}` : ""].filter(Boolean).join("&");
+    const res = await api("GET", `/api/unit/history${params ? `?${params}` : ""}`);
+    if (!res.ok) {
+      $("history-count").textContent = "";
+      return list.replaceChildren(el("li", { class: "error" }, errorText(res)));
+    }
+    $("history-count").textContent = `${res.data.count} 件`;
+    if (!res.data.tickets.length) return list.replaceChildren(el("li", { class: "empty" }, "没有符合条件的工单。"));
+    list.replaceChildren(...res.data.tickets.map((t) => {
+      const detailBox = el("div", { class: "detail", hidden: true });
+      return el("li", { class: "ticket", dataset: { ticketNo: t.ticket_no } },
+        el("div", { class: "section-head" },
+          el("strong", {}, t.ticket_no),
+          el("span", {},
+            el("span", { class: "badge" }, t.status_label || t.status),
+            t.with_other_unit ? el("span", { class: "badge" }, `已转 ${t.unit_name || t.unit_id}`) : null)),
+        el("p", {}, t.summary || ""),
+        el("p", { class: "muted small" }, `${place(t)}　登记时间：${fmtTime(t.created_at)}　最近更新：${fmtTime(t.updated_at)}`),
+        t.with_other_unit ? null : el("div", { class: "actions" },
+          el("button", { type: "button", class: "ghost small", onclick: () => toggleDetail(t, detailBox) }, "详情")),
+        detailBox);
+    }));
   }
 
   function row(label, value) {
@@ -114,5 +159,8 @@
 
   $("queue-form").addEventListener("submit", (event) => { event.preventDefault(); loadQueue(); });
   $("queue-status").addEventListener("change", loadQueue);
+  $("history-form").addEventListener("submit", (event) => { event.preventDefault(); loadHistory(); });
+  $("history-status").addEventListener("change", loadHistory);
   loadQueue();
+  loadHistory();
 })();

@@ -197,3 +197,25 @@ def test_prompt_injection_cannot_change_category_or_reveal_tickets(dialog: Dialo
     assert r.ticket["category"]["level1"] != "纪检监察"
     r = say(dialog, f"查一下工单 {other} 的进度")
     assert "13900001111" not in r.reply and "中关村" not in r.reply
+
+
+# Wordings written apart from the act's examples in bot/resources/dialog_acts.yaml (none of them is there).
+@pytest.mark.parametrize("text", [
+    "对了，我之前反映的那个问题现在处理到哪一步了",
+    "我上礼拜提的那个诉求现在有眉目了吗",
+    "想了解下我前阵子投诉的事进展如何",
+    "之前给你们反映的情况，现在办得怎么样啦",
+])
+def test_status_question_in_unlisted_words_gets_the_progress_reply(dialog: Dialog, text: str) -> None:
+    assert say(dialog, text, session="status").intent == "status_query"
+
+
+@pytest.mark.parametrize("text", ["社保卡补办一般要几天", "公积金贷款审批要多长时间", "请问养老金什么时候发"])
+def test_how_long_a_service_takes_is_a_policy_question_not_a_status_query(dialog: Dialog, text: str) -> None:
+    assert say(dialog, text, session="consult").intent != "status_query"
+
+
+def test_status_question_mid_draft_keeps_the_draft(dialog: Dialog) -> None:
+    say(dialog, "小区门口的路灯坏了好几天了", session="draft")
+    reply = say(dialog, "对了，我之前反映的那个问题现在处理到哪一步了", session="draft")
+    assert reply.intent == "status_query" and reply.awaiting is not None

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import inspect
+import threading
 
-from bot.store.db import create_schema, get_engine
+import pytest
+from sqlalchemy import inspect, select
+
+from bot.config import get_settings
+from bot.models import Reply, Turn
+from bot.store.db import create_schema, get_engine, session_scope
+from bot.store.tables import ChatMessage
+from connectors.runtime import Runtime
 from tests.connectors.dispatch.test_webhook_delivery import race_two_workers
 
 
@@ -22,3 +28,43 @@ def test_two_workers_on_postgres_never_send_one_ticket_twice(postgres_url: str, 
     assert runtime.db_url.startswith("postgresql")
     assert set(receiver.cases) == {f"{no}:dispatch:1" for no in nos}
     assert all(count == 1 for count in receiver.requests.values())
+
+
+def test_one_sessions_turns_are_serialised_across_processes(postgres_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two server processes (two runtimes, each with its own in-process locks) share one PostgreSQL: a
+    second turn of the same session waits for the first to commit, so neither overwrites the other."""
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", postgres_url)
+    get_settings.cache_clear()
+    first, second = Runtime(), Runtime()
+    inside, release = threading.Event(), threading.Event()
+
+    def held_turn(db, turn, text, now, state):  # noqa: ANN001, ANN202
+        inside.set()
+        assert release.wait(60)
+        state.awaiting = "phone"
+        return Reply(reply="第一轮", intent="other")
+
+    def quick_turn(db, turn, text, now, state):  # noqa: ANN001, ANN202
+        # It sees what the first turn committed: the state it left behind.
+        return Reply(reply=f"第二轮，等待{state.awaiting}", intent="other")
+
+    monkeypatch.setattr(first.dialog, "_turn", held_turn)
+    monkeypatch.setattr(second.dialog, "_turn", quick_turn)
+    session = "web:pg-two-processes"
+    replies: dict[str, Reply] = {}
+    a = threading.Thread(target=lambda: replies.update(a=first.dialog.handle(Turn(session_id=session, text="甲"))))
+    a.start()
+    assert inside.wait(60)
+    b = threading.Thread(target=lambda: replies.update(b=second.dialog.handle(Turn(session_id=session, text="乙"))))
+    b.start()
+    b.join(1.5)
+    assert b.is_alive(), "the second process's turn ran while the first held the session"
+    release.set()
+    a.join(60)
+    b.join(60)
+    assert replies["a"].reply == "第一轮" and replies["b"].reply == "第二轮，等待phone"
+    with session_scope(first.db_url) as db:
+        texts = list(db.scalars(select(ChatMessage.text).where(ChatMessage.session_id == session)
+                                .order_by(ChatMessage.id)))
+    assert texts == ["甲", "第一轮", "乙", "第二轮，等待phone"]

@@ -56,10 +56,12 @@ def tickets(runtime: Runtime) -> dict[str, str]:
 def test_analytics_needs_staff(client: TestClient, runtime: Runtime) -> None:
     unit = _token(runtime, "unit", "haidian.cgzf")
     agent = _token(runtime, "agent", "坐席")
+    analyst = _token(runtime, "analyst", "分析员")
     for url in ("/api/analytics/summary", "/api/analytics/trends", "/api/analytics/hotspots"):
         assert client.get(url).status_code == 401
         assert client.get(url, headers=unit).status_code == 403
-        assert client.get(url, headers=agent).status_code == 200
+        assert client.get(url, headers=agent).status_code == 403
+        assert client.get(url, headers=analyst).status_code == 200
     admin = _token(runtime, "admin", "分析员")
     assert client.get("/api/analytics/summary?days=0", headers=admin).status_code == 422
 

@@ -14,12 +14,7 @@ from bot.tickets.service import submit_ticket
 from connectors.app import create_app
 from connectors.runtime import Runtime
 from tests.bot.dispatch.factories import make_ticket
-
-
-@pytest.fixture
-def runtime() -> Runtime:
-    """An empty knowledge base is enough: these turns are greetings and refusals."""
-    return Runtime()
+from tests.connectors.empty_app import runtime  # noqa: F401 (fixture: an empty base is enough here)
 
 
 @pytest.fixture

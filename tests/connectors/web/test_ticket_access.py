@@ -11,19 +11,9 @@ from fastapi.testclient import TestClient
 
 from bot.store.db import session_scope
 from bot.tickets.service import submit_ticket
-from connectors.app import create_app
 from connectors.runtime import Runtime
 from tests.bot.dispatch.factories import make_ticket, open_session
-
-
-@pytest.fixture
-def runtime() -> Runtime:
-    return Runtime()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> TestClient:
-    return TestClient(create_app(runtime, run_worker=False))
+from tests.connectors.empty_app import client, runtime  # noqa: F401 (fixtures)
 
 
 def _ticket(runtime: Runtime, session_id: str | None = None, phone: str = "13912345678") -> str:

@@ -25,6 +25,7 @@ class StandInDialog:
     def __init__(self) -> None:
         self.turns: list[Turn] = []
         self.delay = 0.0
+        self.gate: threading.Event | None = None  # when given, each turn waits until the test opens it
         self.answer: Callable[[Turn], str] = lambda turn: f"收到：{turn.text}"
         self._lock = threading.Lock()
 
@@ -34,6 +35,8 @@ class StandInDialog:
             self.turns.append(turn)
         if self.delay:
             time.sleep(self.delay)
+        if self.gate is not None:
+            assert self.gate.wait(60), "the test never opened the gate"
         return Reply(reply=self.answer(turn))
 
 
