@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from bot.admin import audit
+from bot.admin import audit, config_edits
 from bot.dispatch import outbox
 from bot.dispatch.routing import RouteInput, load_router, save_override, table_as_dict
 from bot.dispatch.tables import OutboxRow, TicketAssignment
@@ -31,6 +31,17 @@ class RouteProbe(BaseModel):
     street: str | None = None
     intent: str | None = None
     text: str = ""
+
+
+class RuleIn(BaseModel):
+    """One routing rule as an admin edits it; the table's validation decides whether it stands."""
+
+    description: str = Field("", max_length=200)
+    match: dict[str, list[str]] = Field(description="category_l1, category_l2, districts, streets, intents, keywords")
+    unit: str = Field(min_length=1, max_length=100,
+                      description="a city unit id, `district:<key>` (that district's unit) or `street_office`")
+    position: int | None = Field(None, ge=0, le=config_edits.MAX_RULES,
+                                 description="where the rule goes (from 0; rules are tried in order)")
 
 
 class RerouteIn(BaseModel):
@@ -57,16 +68,40 @@ def list_units(_admin: AdminDep, runtime: RuntimeDep) -> list[dict[str, str]]:
 def replace_routing(admin: AdminDep, runtime: RuntimeDep, db: DbDep,
                     table: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Replace the table; a bad table is refused with the reason (400) and nothing changes."""
-    old = load_router(runtime.settings.overrides_dir).version
+    old = load_router(runtime.settings.overrides_dir)
     new = save_override(runtime.settings.overrides_dir, table)
+    before, after = config_edits.table_changes(table_as_dict(old), table_as_dict(new))
     audit.record(db, actor=admin.name, role=admin.role, action="routing.update", target="routing.yaml",
-                 before={"version": old}, after={"version": new.version, "rules": len(new.table.rules)})
+                 before={"version": old.version, **before}, after={"version": new.version, **after})
     return {"version": new.version, "rules": len(new.table.rules)}
+
+
+@router.put("/routing/rules/{rule_id}")
+def put_rule(rule_id: Annotated[str, Path(min_length=1, max_length=100)], body: RuleIn, admin: AdminDep,
+             runtime: RuntimeDep, db: DbDep) -> dict[str, Any]:
+    """Create or replace one rule; a rule naming an unknown unit or category is refused (400) and nothing changes."""
+    before, after, version = config_edits.put_rule(runtime.settings.overrides_dir, rule_id,
+                                                   body.model_dump(exclude={"position"}), position=body.position)
+    audit.record(db, actor=admin.name, role=admin.role, action="routing.rule.create" if before is None
+                 else "routing.rule.update", target=rule_id, before=before, after=after, version=version)
+    return {"version": version, "rule": after}
+
+
+@router.delete("/routing/rules/{rule_id}")
+def delete_rule(rule_id: Annotated[str, Path(min_length=1, max_length=100)], admin: AdminDep,
+                runtime: RuntimeDep, db: DbDep) -> dict[str, Any]:
+    """Remove one rule (its tickets then go to the next rule that matches, or to a dispatch desk)."""
+    before, version = config_edits.delete_rule(runtime.settings.overrides_dir, rule_id)
+    audit.record(db, actor=admin.name, role=admin.role, action="routing.rule.delete", target=rule_id,
+                 before=before, version=version)
+    return {"version": version, "deleted": rule_id}
 
 
 @router.post("/routing/test")
 def test_routing(probe: RouteProbe, _admin: AdminDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Where a ticket with these facts would go, and why (nothing is stored)."""
+    """Where a ticket with these facts would go, and why (nothing is stored); a category path the taxonomy
+    does not have is refused (400), since no ticket could carry it."""
+    config_edits.check_category_path(runtime.settings.overrides_dir, probe.category_l1, probe.category_l2)
     d = load_router(runtime.settings.overrides_dir).route(RouteInput(**probe.model_dump()))
     return {"unit_id": d.unit_id, "unit_name": d.unit_name, "rule_id": d.rule_id, "reason": d.reason,
             "manual": d.manual, "table_version": d.table_version}
