@@ -6,16 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from bot.admin import audit, config_edits
 from bot.dispatch import outbox
 from bot.dispatch.routing import RouteInput, load_router, save_override, table_as_dict
-from bot.dispatch.tables import OutboxRow, TicketAssignment
-from bot.store.db import utcnow
-from bot.store.tables import TicketRow
-from bot.tickets.lifecycle import OPEN, as_utc
-from bot.tickets.service import reroute
+from bot.dispatch.tables import OutboxRow
+from bot.tickets import dispatch_desk
+from bot.tickets.lifecycle import as_utc, assignment_of
+from bot.tickets.service import find_ticket, reroute
 from connectors.web.deps import AdminDep, DbDep, RuntimeDep
 from connectors.web.hardening import INT64
 
@@ -124,9 +122,12 @@ def list_dead_letters(_admin: AdminDep, db: DbDep) -> dict[str, Any]:
 @router.post("/dead-letters/{row_id}/retry")
 def retry_dead_letter(row_id: Annotated[int, Path(**INT64)], admin: AdminDep, db: DbDep) -> dict[str, Any]:
     """Send a dead letter again (same idempotency key, so the receiver will not see it twice)."""
+    found = db.get(OutboxRow, row_id)
+    before = {"state": found.state, "attempts": found.attempts, "last_error": found.last_error} if found else None
     row = outbox.retry_dead(db, row_id)
     audit.record(db, actor=admin.name, role=admin.role, action="outbox.retry", target=str(row_id),
-                 before={"state": "dead"}, after={"state": row.state}, key=row.idempotency_key)
+                 before=before, after={"state": row.state, "attempts": row.attempts}, key=row.idempotency_key,
+                 topic=row.topic, kind=row.kind, ticket_no=row.ticket_no)
     db.flush()
     return _outbox_item(row)
 
@@ -134,21 +135,27 @@ def retry_dead_letter(row_id: Annotated[int, Path(**INT64)], admin: AdminDep, db
 @router.get("/overdue")
 def overdue(_admin: AdminDep, db: DbDep, limit: int = Query(200, ge=1, le=1000)) -> dict[str, Any]:
     """Open tickets past their deadline, oldest deadline first."""
-    rows = db.execute(
-        select(TicketRow, TicketAssignment).join(TicketAssignment, TicketAssignment.ticket_id == TicketRow.id)
-        .where(TicketAssignment.deadline_at < utcnow(), TicketAssignment.merged_into.is_(None),
-               TicketRow.status.in_([s.value for s in OPEN]))
-        .order_by(TicketAssignment.deadline_at).limit(limit)
-    ).all()
-    return {"count": len(rows), "items": [
-        {"ticket_no": t.ticket_no, "status": t.status, "unit_id": a.unit_id, "unit_name": a.unit_name,
-         "deadline": a.deadline_at and as_utc(a.deadline_at).isoformat(), "summary": t.summary} for t, a in rows]}
+    items = dispatch_desk.overdue(db, limit=limit)
+    return {"count": len(items), "items": items}
+
+
+@router.get("/tickets/attention")
+def needs_attention(_admin: AdminDep, db: DbDep, limit: int = Query(200, ge=1, le=dispatch_desk.LIMIT)) -> dict[str, Any]:
+    """Tickets a unit returned (with its reason) and open tickets past their deadline: the ones to re-route."""
+    items = dispatch_desk.needs_attention(db, limit=limit)
+    return {"count": len(items), "returned": sum(t["returned"] for t in items),
+            "overdue": sum(t["overdue"] for t in items), "items": items}
 
 
 @router.post("/tickets/{ticket_no}/route")
 def route_manually(ticket_no: str, body: RerouteIn, admin: AdminDep, db: DbDep) -> dict[str, Any]:
     """Send a ticket to a chosen unit (after a return, or from the dispatch desk)."""
+    row = find_ticket(db, ticket_no)
+    was = assignment_of(db, row) if row else None
+    before = {"status": row.status, "unit_id": was.unit_id if was else None,
+              "unit_name": was.unit_name if was else None} if row else None
     view = reroute(db, ticket_no, unit_id=body.unit_id, actor=f"admin:{admin.name}", reason=body.reason)
-    audit.record(db, actor=admin.name, role=admin.role, action="ticket.route", target=ticket_no,
-                 after={"unit_id": body.unit_id}, reason=body.reason)
+    audit.record(db, actor=admin.name, role=admin.role, action="ticket.route", target=ticket_no, before=before,
+                 after={"unit_id": body.unit_id, "unit_name": (view.get("unit") or {}).get("name")},
+                 reason=body.reason)
     return view
