@@ -92,7 +92,7 @@ def assist(body: AssistIn, _staff: AgentDep, runtime: RuntimeDep) -> dict[str, A
     if not text:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请输入来电人所说的内容。")
     history = [h.strip()[:300] for h in body.history if isinstance(h, str) and h.strip()]
-    answer = runtime.answerer.answer(text, history=history or None)
+    answer = runtime.answerer.answer(text, history=history or None, remember=False)
     result = runtime.triage.classify(text)
     ticket = runtime.extractor.extract(text, now=utcnow(), triage=result, channel="agent")
     line = to_line(None, ticket, result, _department_lookup(runtime))
