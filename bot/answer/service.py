@@ -56,7 +56,7 @@ class Answerer:
         base cannot support is not added to the admins' unanswered list."""
         query = resolve_follow_up(question.strip(), history or [])
         retrieved = self.retriever.search(query, top_k=TOP_K)
-        decision = grounding.decide(query, retrieved, weight=self.retriever.term_weight)
+        decision = grounding.decide(query, retrieved, weight=self.retriever.term_weight, document=self.retriever.document_chunks)
         parsed = parse(query, rest=decision.rest, before=decision.before)
         log.info("answer %s: %s", "grounded" if decision.supported else "refused", mask(decision.reason))
         if not decision.supported or decision.doc_id is None:
