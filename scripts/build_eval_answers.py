@@ -160,6 +160,16 @@ ABSENT_TEST = [
     "新生儿取名", "游泳救生员证", "猫咪绝育补贴", "人才公寓申请", "宅基地审批", "渔船登记",
     "户外烧烤许可", "无人机飞行报备", "学位认证",
 ]
+# Near neighbours: services the bases lack whose names share most of a title that is there ("公租房" beside
+# "租房提取住房公积金", "户口迁出" beside "户口迁入"). Written before the question-side coverage check was tuned.
+NEAR_TUNE = [
+    "公租房申请", "残疾人证办理", "食品生产许可证", "养猫登记", "教师资格考试报名", "住房公积金异地转移",
+    "企业注销", "托育机构备案", "燃气开户", "失业登记证明",
+]
+NEAR_TEST = [
+    "死亡医学证明开具", "户口迁出", "宠物犬猫入境检疫", "高中入学报名", "个体工商户注销", "献血证补办",
+    "医保卡补办", "公共场所控烟投诉", "建筑施工许可证", "居住证积分查询", "生育登记",
+]
 ABSENT_ASK = {
     "tune": ["{x}怎么申请？", "请问{x}需要什么材料？", "您好，{x}在哪里办理？", "{x}的咨询电话是多少？", "{x}多久能办好"],
     "test": ["我想问一下{x}怎么办", "来电人问：{x}要带哪些东西？", "{x}得去哪儿弄啊", "麻烦问下{x}收不收钱",
@@ -171,6 +181,53 @@ OFF_TOPIC = {
     "test": ["周末去哪儿玩比较好", "你喜欢吃什么水果", "怎么才能减肥成功啊", "帮我翻译一下hello world",
              "最近有什么好听的歌", "猫为什么喜欢抓沙发", "火星上有水吗", "明天早上几点日出"],
 }
+
+# A third split, written before the question-side coverage work was tuned and not looked at while tuning:
+# wordings of its own (openings, relayed callers, politeness around a typo), and near neighbours and far
+# items of its own. Built with its own random generator so the tune and test rows stay as they were.
+FRESH_ASK: dict[str, list[str]] = {
+    "phone": ["喂你好，我想咨询下{x}，电话是多少啊", "帮来电群众问一下：{x}的咨询电话", "你好，{x}有没有个电话能问问，谢谢您"],
+    "location": ["你好你好，问一下{x}是在哪儿办的呀", "群众来电，想了解{x}去哪里办", "那个{x}要去哪边办啊，麻烦说下"],
+    "dept": ["我想了解下{x}是哪个部门在管", "帮来电人查一下：{x}的负责单位", "请问下{x}找哪个单位，谢谢您"],
+    "time": ["喂，{x}办下来要多久啊", "来电群众问{x}几天能办好", "想问问{x}大概多长时间能好，谢谢"],
+    "fee": ["你好，{x}要不要交钱的", "来电群众想知道{x}收费不", "请问下{x}要花钱不，谢谢啦"],
+    "materials": ["喂你好，{x}要准备啥材料啊", "帮来电人问一下：{x}得带什么", "请问下{x}要交哪些材料，谢谢您"],
+    "eligibility": ["我想问问{x}有啥条件没有", "来电群众问自己能不能办{x}", "请问下{x}对申请人有什么要求，谢谢"],
+    "procedure": ["你好，{x}具体咋办啊", "帮来电人问下{x}的办理步骤", "想问一下{x}的流程，麻烦您了"],
+    "online": ["喂，{x}能在网上弄吗", "来电群众问{x}有没有线上渠道", "请问下{x}手机上能办不，谢谢"],
+}
+FRESH_STYLES = {"opening": (0, 1), "relayed2": (1, 0), "polite_typo": (2, 3)}  # style: (template index, alias)
+FRESH_NEAR = [
+    "药品经营许可证", "企业迁址", "职业技能培训补贴", "职业病诊断", "育儿补贴申领", "公积金缴存基数调整",
+    "住房公积金补缴", "户籍证明开具", "房产税缴纳", "特困人员救助供养", "医保关系转移", "残疾人机动轮椅车燃油补贴",
+    "小区充电桩安装", "幼儿园转园", "小学转学", "商事仲裁", "新能源汽车上牌", "流浪猫救助", "独生子女证补办",
+    "学历证明开具", "临时占道施工许可", "医疗机构执业许可证", "普通话水平测试报名", "提前退休审批", "个人所得税汇算",
+]
+FRESH_FAR = ["出国留学公证", "古树名木认养", "船员证考试", "彩票中奖领取", "网约车驾驶员证", "狩猎证申请"]
+FRESH_ABSENT_ASK = ["喂，你好，我想咨询一下{x}的事", "帮来电群众问一下：{x}去哪办理", "{x}的话需要准备啥",
+                    "请问下{x}找哪个部门，谢谢您", "那个{x}能在网上弄吗"]
+FRESH_OFF_TOPIC = ["今晚吃什么好呢", "帮我算一下三十七乘以八", "你是机器人吗", "讲讲三国演义的故事"]
+
+
+def fresh_rows(expect: dict[tuple[str, str], list[str]]) -> tuple[list[dict], list[dict]]:
+    """The `fresh` split's service questions and refusal cases."""
+    rng = random.Random(88)
+    rows = []
+    for kind, templates in FRESH_ASK.items():
+        docs = [d for d in ITEMS if (d, kind) in expect]
+        for style, (n, alias) in FRESH_STYLES.items():
+            for doc_id in rng.sample(docs, min(len(docs), 4)):
+                rows.append({"question": templates[n].format(x=ITEMS[doc_id][alias]), "doc_id": doc_id, "kind": kind,
+                             "style": style, "split": "fresh", "expect": {"any_of": expect[(doc_id, kind)]},
+                             "template": f"{kind}/{style}/{n}"})
+    absent = []
+    for style, names in (("near", FRESH_NEAR), ("absent", FRESH_FAR)):
+        for name in names:
+            for template in rng.sample(FRESH_ABSENT_ASK, 2):
+                absent.append({"question": template.format(x=name), "split": "fresh", "style": style, "item": name})
+    absent += [{"question": t, "split": "fresh", "style": "off_topic", "item": None} for t in FRESH_OFF_TOPIC]
+    return rows, absent
+
 
 # Citizens' stories, each about one item of the sample base (for retrieval calibration and reporting).
 STORIES = [
@@ -295,8 +352,14 @@ def build() -> None:
         for name in names:
             for template in rng.sample(ABSENT_ASK[split], 2):
                 absent.append({"question": template.format(x=name), "split": split, "style": "absent", "item": name})
+        for name in NEAR_TUNE if split == "tune" else NEAR_TEST:
+            for template in rng.sample(ABSENT_ASK[split], 2):
+                absent.append({"question": template.format(x=name), "split": split, "style": "near", "item": name})
         for text in OFF_TOPIC[split]:
             absent.append({"question": text, "split": split, "style": "off_topic", "item": None})
+    more_rows, more_absent = fresh_rows(expect)
+    rows += more_rows
+    absent += more_absent
     stories = [{"question": q, "doc_id": d, "split": s, "style": "story"} for q, d, s in STORIES]
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in (("services", rows), ("absent", absent), ("stories", stories)):

@@ -4,6 +4,7 @@
         --questions ../shared/eval/service_questions_dev.json --not-in-base scripts/data/service_not_in_base.jsonl
     .venv/bin/python scripts/eval_answers.py replies --replies ../shared/eval/replies_dev.jsonl
     .venv/bin/python scripts/eval_answers.py own --split test      # the project's own sets, held-out styles
+    .venv/bin/python scripts/eval_answers.py own --split fresh     # a second held-out split (own wordings, neighbours)
     .venv/bin/python scripts/eval_answers.py report --data ../shared/eval --out eval-results/answers.md
 
 Each run ingests into its own data dir (reused when it already holds the base) and prints a Markdown report.
@@ -179,7 +180,7 @@ def fused_docs(kb, query: str, k: int = 5) -> list[str]:  # noqa: ANN001
 
 
 def own_figures(answerer, split: str) -> tuple[str, dict]:  # noqa: ANN001
-    """Markdown figures on the project's own sets for one split ("test": held-out styles, "tune", or "all")."""
+    """Markdown figures on the project's own sets for one split ("test" and "fresh": held out, "tune", or "all")."""
     services = [r for r in _jsonl(OWN / "services.jsonl") if split in ("all", r["split"])]
     absent = [r for r in _jsonl(OWN / "absent.jsonl") if split in ("all", r["split"])]
     stories = [r for r in _jsonl(OWN / "stories.jsonl") if split in ("all", r["split"])]
@@ -250,7 +251,7 @@ def own_figures(answerer, split: str) -> tuple[str, dict]:  # noqa: ANN001
 
 @app.command()
 def own(
-    split: Annotated[str, typer.Option(help="test (held-out styles), tune, or all")] = "test",
+    split: Annotated[str, typer.Option(help="test or fresh (held-out), tune, or all")] = "test",
     data_dir: Annotated[Path, typer.Option(help="data dir to ingest into")] = Path(tempfile.gettempdir()) / "hotline-eval-own",
 ) -> None:
     """The project's own sets over the sample and fixture bases."""
@@ -268,7 +269,8 @@ def report(
     import contextlib
     import io
 
-    sections = [own_figures(own_base_answerer(work_dir / "own"), "test")[0]]
+    answerer = own_base_answerer(work_dir / "own")
+    sections = [own_figures(answerer, split)[0] for split in ("test", "fresh")]
     if data is not None and (data / "service_kb").is_dir():
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):

@@ -4,6 +4,10 @@
 (() => {
   const { el, staffApi: api, errorText, fmtTime, say } = Hotline;
   const $ = (id) => document.getElementById(id);
+  // What the outbox carries: deliveries to units (dispatch) and messages to citizens (notify).
+  const TOPICS = { dispatch: "派单", notify: "通知" };
+  const KINDS = { "ticket.dispatch": "派发工单", "ticket.info": "补充信息", "citizen.notice": "市民通知",
+    "chat.message": "坐席消息" };
   const OUTCOMES = { added: "已新增", updated: "已更新（新版本）", unchanged: "内容未变化，无需更新" };
 
   // --- documents ---
@@ -156,9 +160,9 @@
     if (!res.data.items.length) return box.replaceChildren(el("p", { class: "empty" }, "没有投递失败的消息。"));
     box.replaceChildren(el("table", {},
       el("thead", {}, el("tr", {}, ["编号", "类型", "工单号", "尝试次数", "最后错误", "更新时间", ""].map((h) => el("th", {}, h)))),
-      el("tbody", {}, res.data.items.map((d) => el("tr", {},
+      el("tbody", {}, res.data.items.map((d) => el("tr", { dataset: { id: d.id } },
         el("td", { class: "num" }, d.id),
-        el("td", {}, `${d.topic} / ${d.kind}`),
+        el("td", {}, `${TOPICS[d.topic] || d.topic} · ${KINDS[d.kind] || d.kind}`),
         el("td", {}, d.ticket_no || ""),
         el("td", { class: "num" }, d.attempts),
         el("td", { class: "small" }, d.last_error || ""),
@@ -169,7 +173,10 @@
   async function retry(item) {
     const res = await api("POST", `/api/admin/dead-letters/${encodeURIComponent(item.id)}/retry`);
     await loadDeadLetters();
-    if (res.ok) say($("dead-flash"), `投递记录 ${item.id} 已重新排队`, "ok");
+    if (res.ok) {
+      say($("dead-flash"), `投递记录 ${item.id} 已重新排队`, "ok");
+      document.dispatchEvent(new Event("hotline:changed"));
+    }
     else say($("dead-flash"), errorText(res), "error");
   }
 

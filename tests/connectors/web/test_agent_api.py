@@ -120,9 +120,8 @@ def test_an_emergency_turn_is_flagged_on_the_console(client: TestClient, agent: 
     assert reply["emergency"] is True and "119" in reply["reply"]
     _chat(client, "s-calm", "供暖期是什么时候？")
     items = {s["session_id"]: s for s in client.get("/api/agent/sessions", headers=agent).json()["sessions"]}
-    flag = items["s-emergency"]["emergency"]
-    assert flag is not None and flag["kind"] == "trapped" and "119" in flag["numbers"]
-    assert items["s-calm"]["emergency"] is None
+    assert items["s-emergency"]["emergencies"] == 1 and items["s-calm"]["emergencies"] == 0
     listed = client.get("/api/agent/alerts", headers=agent).json()["alerts"]
     assert [a["session_id"] for a in listed] == ["s-emergency"]
+    assert listed[0]["kind"] == "trapped" and "119" in listed[0]["numbers"]
     assert client.get("/api/agent/alerts").status_code == 401
