@@ -20,10 +20,10 @@ from bot.dialog.state import SessionState
 from bot.dialog.tables import EmergencyAlert, HandoffRow
 from bot.errors import NotFound
 from bot.pii import mask
+from bot.safety.danger import load_hazards
 from bot.store.db import utcnow
 from bot.store.tables import ChatMessage, ChatSession, UnansweredQuestion
 from bot.tickets.lifecycle import as_utc
-from bot.triage.emergency import load_detector
 
 ALERT_WINDOW = timedelta(hours=24)
 MAX_ALERTS = 20
@@ -76,7 +76,7 @@ def queue(db: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
 
 @cache
 def _kind_labels() -> dict[str, str]:
-    return {k.id: k.label for k in load_detector().kinds}
+    return {h.id: h.label for h in load_hazards()}
 
 
 def alerts(db: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:

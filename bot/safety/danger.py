@@ -215,8 +215,9 @@ class DangerDetector:
         if not text:
             return Assessment(0.0, False, None, "")
         parts = [text[:EMBED_CHARS]]
-        if len(text) >= SPLIT_FROM:
-            parts += [s for s in sentences(text)[:MAX_SENTENCES] if len(s) >= 4 and s != parts[0]]
+        pieces = sentences(text)
+        if len(text) >= SPLIT_FROM or len(pieces) > 1:  # "请问怎么投诉？楼道着火了": each sentence counts
+            parts += [s for s in pieces[:MAX_SENTENCES] if len(s) >= 4 and s != parts[0]]
         vectors = embed_batched(self.embedder, parts)
         scores = self._flag_model.proba(parts, vectors)
         best = int(np.argmax(scores))
