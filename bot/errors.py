@@ -33,6 +33,10 @@ class NotFound(HotlineError):
     """The thing asked for does not exist (or the caller may not see it)."""
 
 
+class Conflict(HotlineError):
+    """The thing exists but is in a state that does not allow the action (a call that has ended)."""
+
+
 class LLMUnavailable(HotlineError):
     """The language model failed, timed out, answered nonsense, or the breaker is open."""
 

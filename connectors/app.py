@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot.errors import BadInput, NotFound
+from bot.errors import BadInput, Conflict, NotFound
 from bot.logconfig import configure_logging
 from connectors.commands.worker import start_background_worker
 from connectors.runtime import Runtime
@@ -23,6 +23,7 @@ from connectors.web.routes import (
     admin_kb,
     agent,
     analytics,
+    calls,
     chat,
     dispatch_admin,
     dispatch_callback,
@@ -38,7 +39,7 @@ from connectors.wechat import router as wechat
 SESSION_COOKIE = "hotline_session"
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
            unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router,
-           agent.router, handoff.router, analytics.router, console_pages.router, accounts.router]
+           agent.router, calls.router, handoff.router, analytics.router, console_pages.router, accounts.router]
 
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None,
@@ -112,3 +113,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)

@@ -86,6 +86,7 @@ class Alignment:
     name_coverage: float  # weighted share of the name's words the question covers
     clash: float  # question characters glued to the matched name that the name does not have
     span: str  # the question's text that names the item
+    exact: frozenset[int] = frozenset()  # positions of `matched` with the same character, or a typo of it
 
 
 @lru_cache(maxsize=4096)
@@ -155,7 +156,22 @@ def align(question: str, name: str, weight: Callable[[str], float]) -> Alignment
     coverage = covered_weight(best) / denominator if denominator else 0.0
     lo, hi = min(matched), max(matched)
     span = question[lo : hi + 1]
-    return Alignment(name, matched, round(coverage, 4), _clash(question, matched, lo, hi), span)
+    exact = frozenset(q[i][0] for i, j in best if q[i][1] == t[j][1]) | _typos(best, q, t)
+    return Alignment(name, matched, round(coverage, 4), _clash(question, matched, lo, hi), span, exact)
+
+
+def _typos(pairs: list[tuple[int, int]], q: list[tuple[int, str, str]], t: list[tuple[int, str, str]]) -> frozenset[int]:
+    """Question positions of sound-alikes that read as a typo: each matched neighbour in the question is also
+    the name's neighbour ("无犯罪纪录证明" for "…记录证明…"). A sound-alike whose neighbour lines up elsewhere
+    in the name is another word ("公租房" against "住房公积金": "公" lines up with "公积金", "租" with "住")."""
+    where = dict(pairs)
+    out = set()
+    for i, j in pairs:
+        if q[i][1] == t[j][1]:
+            continue
+        if all(where.get(i + d, j + d) == j + d for d in (-1, 1)):
+            out.add(q[i][0])
+    return frozenset(out)
 
 
 def _naming(word: str, tag: str) -> bool:
@@ -204,3 +220,76 @@ def _dictionary_words(text: str) -> tuple[tuple[int, int, str, str], ...]:
 def rest_of(question: str, alignment: Alignment) -> str:
     """The question without the characters that name the item: what it asks, and its context."""
     return "".join(c for i, c in enumerate(question) if i not in alignment.matched)
+
+
+# Tags (jieba) of words that can extend the item a question names beyond what lines up with a title: nouns,
+# names, abbreviations, distinguishing words, place words, idioms, verbal nouns ("检疫"), letters.
+_ITEM_TAGS = ("n", "j", "b", "s", "l", "i", "eng", "vn")
+
+
+def uncovered(question: str, alignment: Alignment, names: list[str], body: str) -> int:
+    """Characters of the item the question names that the document does not have.
+
+    The item is the question's words that line up with the title ("养猫" against "养犬登记证核发"), extended by
+    the naming words glued to them ("失业" + "登记证明" against "失业保险金申领"). A character of a word that
+    lines up is covered when it and a neighbour of the item form a two-character piece of the title or a
+    top-level heading; verbs that line up may differ ("补办" for "补发"). A glued word is covered when its
+    pieces are anywhere in the document. Field words, function words and verbs that ask ("收不收钱") stop
+    the extension."""
+    if not alignment.matched:
+        return 0
+    words = _dictionary_words(question)
+    inside = [n for n, (s, e, _w, _t) in enumerate(words) if any(p in alignment.matched for p in range(s, e))]
+    if not inside:
+        return 0
+
+    # Characters of a field's name, however the words fall ("支持线上申请" cuts "线上" apart).
+    field = {p for i in range(len(question)) for j in range(i + 2, len(question) + 1)
+             if is_field_word(question[i:j]) for p in range(i, j)}
+
+    def is_field(n: int) -> bool:
+        start, end, word, _tag = words[n]
+        return is_field_word(word) or any(p in field for p in range(start, end))
+
+    def naming(n: int) -> bool:
+        _s, _e, word, tag = words[n]
+        # A doubled character ("问问", "看看") is a verb said lightly, whatever the dictionary's tag.
+        doubled = len(word) == 2 and word[0] == word[1]
+        return tag.startswith(_ITEM_TAGS) and not is_field(n) and not doubled
+
+    def verb(n: int) -> bool:
+        _s, _e, word, tag = words[n]
+        return tag.startswith("v") and len(word) > 1 and not is_field(n)
+
+    glued: set[int] = set()
+    for step, n in ((-1, min(inside) - 1), (1, max(inside) + 1)):
+        while 0 <= n < len(words):
+            if naming(n):
+                glued.add(n)
+            elif verb(n) and 0 <= n + step < len(words) and naming(n + step):
+                glued.add(n)  # a verb inside a compound name ("登记" in "失业登记证明")
+            else:
+                break
+            n += step
+    item = sorted(set(inside) | glued)
+    chars = {p: question[p] for n in item if not is_field(n)
+             for p in range(words[n][0], words[n][1]) if question[p].isalnum()}
+    # A sound-alike that reads as a typo ("纪录" for "记录", see _typos) is the item; any other inside a real
+    # word is another word ("租房" is not "住房").
+    trusted = {p for p in alignment.matched
+               if p in alignment.exact or not any(s <= p < e and e - s > 1 for s, e, _w, _t in words)}
+    title_and_headings = "|".join(names)
+    missing = 0
+    for n in item:
+        start, end, word, tag = words[n]
+        if is_field(n) or (n in inside and tag.startswith("v") and tag != "vn"):
+            continue
+        haystack = body if n in glued else title_and_headings
+        missing += sum(1 for p in range(start, end)
+                       if p in chars and p not in trusted and not _covered(p, chars, haystack))
+    return missing
+
+
+def _covered(pos: int, chars: dict[int, str], haystack: str) -> bool:
+    pieces = [chars[a] + chars[b] for a, b in ((pos - 1, pos), (pos, pos + 1)) if a in chars and b in chars]
+    return any(piece in haystack for piece in pieces or [chars[pos]])

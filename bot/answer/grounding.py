@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.answer.align import Alignment, align, rest_of
+from bot.answer.align import Alignment, align, rest_of, uncovered
 from bot.answer.question import Question
 from bot.answer.types import RetrievedChunk
 from bot.thresholds import threshold
@@ -50,8 +50,12 @@ def min_dense() -> float:
 
 
 def decide(question: Question | str, chunks: list[RetrievedChunk], *,
-           weight: Callable[[str], float] = lambda _w: 1.0) -> Grounding:
-    """Pick the retrieved document the question is about, or refuse."""
+           weight: Callable[[str], float] = lambda _w: 1.0,
+           document: Callable[[str], list[RetrievedChunk]] | None = None) -> Grounding:
+    """Pick the retrieved document the question is about, or refuse.
+
+    `document` gives all of a document's chunks (not only the retrieved ones); the item the question names
+    must be covered by the chosen document's title and headings (bot/answer/align.py `uncovered`)."""
     text = question.text if isinstance(question, Question) else question
     if not chunks:
         return Grounding(False, None, [], 0.0, 0.0, "知识库为空或没有检索到内容")
@@ -78,9 +82,12 @@ def decide(question: Question | str, chunks: list[RetrievedChunk], *,
 
     best = max(candidates, key=score)
     a, sim = alignments[best], dense_by_doc[best]
-    supported = _supported(a, sim)
     best_chunks = sorted(by_doc[best], key=lambda c: c.score, reverse=True)
-    return Grounding(supported, best, best_chunks, a.name_coverage, sim, _reason(a, sim, supported),
+    whole = (document(best) if document else []) or by_doc[best]
+    names = [best_chunks[0].title, *dict.fromkeys(h for c in whole for h in c.heading_path[:2])]
+    missing = uncovered(text, a, names, "|".join(names + [c.text for c in whole]))
+    supported = _supported(a, sim) and missing <= threshold("answer.max_uncovered")
+    return Grounding(supported, best, best_chunks, a.name_coverage, sim, _reason(a, sim, supported, missing),
                      rest=rest_of(text, a), item=a.span, before=text[: min(a.matched)] if a.matched else "")
 
 
@@ -94,9 +101,10 @@ def _supported(a: Alignment, sim: float) -> bool:
     return named or partly or paraphrase
 
 
-def _reason(a: Alignment, sim: float, supported: bool) -> str:
+def _reason(a: Alignment, sim: float, supported: bool, missing: int = 0) -> str:
     """The decision in words an administrator reads (hit testing)."""
     named = f"问题中的“{a.span}”对应文档名称的 {a.name_coverage:.0%}" if a.span else "问题与文档名称没有对应的字词"
     clash = f"，另有文档名称中没有的限定词（{a.clash:.0f} 字）" if a.clash else ""
+    gap = f"，问题所问事项有 {missing} 字不在文档标题和小标题中" if missing else ""
     verdict = "可以据此回答" if supported else "不足以据此回答"
-    return f"{named}{clash}；语义相似度 {sim:.2f}；{verdict}"
+    return f"{named}{clash}{gap}；语义相似度 {sim:.2f}；{verdict}"

@@ -50,15 +50,18 @@ class Answerer:
             question.use_embedder(embedder.embed_queries)
 
     def answer(self, question: str, *, history: list[str] | None = None,
-               session_id: str | None = None) -> AnswerResult:
-        """Answer `question`; `history` holds the session's earlier questions for follow-ups."""
+               session_id: str | None = None, remember: bool = True) -> AnswerResult:
+        """Answer `question`; `history` holds the session's earlier questions for follow-ups. With
+        `remember=False` (an agent's call assist: the words are a caller's, pasted by staff) a question the
+        base cannot support is not added to the admins' unanswered list."""
         query = resolve_follow_up(question.strip(), history or [])
         retrieved = self.retriever.search(query, top_k=TOP_K)
-        decision = grounding.decide(query, retrieved, weight=self.retriever.term_weight)
+        decision = grounding.decide(query, retrieved, weight=self.retriever.term_weight, document=self.retriever.document_chunks)
         parsed = parse(query, rest=decision.rest, before=decision.before)
         log.info("answer %s: %s", "grounded" if decision.supported else "refused", mask(decision.reason))
         if not decision.supported or decision.doc_id is None:
-            self._remember_unanswered(question, parsed.entity, decision, session_id)
+            if remember:
+                self._remember_unanswered(question, parsed.entity, decision, session_id)
             # No citations: a refusal must not list unrelated documents as if they were its basis.
             return AnswerResult(answer=refusal(parsed.entity), grounded=False, direct_reply=False,
                                 citations=[], question_kind=parsed.kind)

@@ -1,6 +1,6 @@
 """Handing a session to a person and back: the queue, who holds a session, and what the citizen is told.
 
-One `HandoffRow` per request: queued → with_agent → returned (or withdrawn by the citizen). A session has
+One `HandoffRow` per request: queued → with_agent → returned or closed (or withdrawn by the citizen). A session has
 at most one open request (queued or with_agent). Agents' messages are kept in the transcript like everyone
 else's; on channels that cannot poll (WeChat) they also go out through the notify outbox.
 """
@@ -26,6 +26,8 @@ from bot.store.tables import ChatMessage, ChatSession
 log = logging.getLogger(__name__)
 
 OPEN = ("queued", "with_agent")
+# Handed back to the bot, or the conversation ended by the agent: the bot answers anything new either way.
+ENDED = ("returned", "closed")
 REASON_LABELS = {"citizen_asked": "市民要求转人工", "unanswered": "连续未能回答", "upset": "市民情绪不满"}
 # Channels whose citizens only see what is pushed to them; the web page reads the transcript itself.
 PUSH_CHANNELS = ("wechat",)
@@ -55,7 +57,7 @@ def info(db: Session, session_id: str, *, consume_return: bool = True) -> Handof
     row = open_request(db, session_id)
     if row is not None:
         return HandoffInfo(status=row.status, position=position(db, row))  # type: ignore[arg-type]
-    back = db.scalar(select(HandoffRow).where(HandoffRow.session_id == session_id, HandoffRow.status == "returned",
+    back = db.scalar(select(HandoffRow).where(HandoffRow.session_id == session_id, HandoffRow.status.in_(ENDED),
                                               HandoffRow.announced.is_(False)).order_by(HandoffRow.id.desc()).limit(1))
     if back is None:
         return None
@@ -172,6 +174,14 @@ def release(db: Session, session_id: str, *, agent: str) -> HandoffRow:
     chat, row = _held(db, session_id, agent)
     row.status, row.released_at, row.announced = "returned", utcnow(), False
     _say(db, chat, R.text("handoff_returned"), role="bot")
+    return row
+
+
+def close(db: Session, session_id: str, *, agent: str) -> HandoffRow:
+    """The agent ends the conversation: the citizen is thanked, and the bot answers anything they write next."""
+    chat, row = _held(db, session_id, agent)
+    row.status, row.released_at, row.announced = "closed", utcnow(), False
+    _say(db, chat, R.text("handoff_closed"), role="bot")
     return row
 
 

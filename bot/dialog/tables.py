@@ -32,7 +32,7 @@ class HandoffRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(String(200), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12), index=True)  # queued | with_agent | returned | withdrawn
+    status: Mapped[str] = mapped_column(String(12), index=True)  # queued | with_agent | returned | closed | withdrawn
     reason: Mapped[str] = mapped_column(String(20))  # citizen_asked | unanswered | upset
     agent: Mapped[str | None] = mapped_column(String(100), nullable=True)
     announced: Mapped[bool] = mapped_column(Boolean, default=False)  # the citizen was told it was handed back

@@ -1,121 +1,81 @@
-"""The hotline agents' API: live chat sessions, the handoff queue, and call assist during a phone call.
-
-Citizen text shown in lists is masked (`bot.pii.mask`); a single conversation is shown as stored
-(ID numbers are already masked on the way in) because the agent has to act on it.
+"""The hotline agents' API: the live desk (sessions, alerts, and a server-sent event stream of them), one
+conversation, and the single-message call assist. The queries live in `bot.desk.live`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
-from bot.dialog.state import SessionState
+from bot.desk import live
 from bot.errors import NotFound
-from bot.pii import mask
-from bot.store.db import utcnow
-from bot.store.tables import ChatMessage, ChatSession, UnansweredQuestion
+from bot.store.db import session_scope, utcnow
+from bot.thresholds import threshold
 from connectors.commands.classify import _department_lookup, to_line
 from connectors.web.deps import AgentDep, DbDep, RuntimeDep
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
-HANDOFF_PHRASES = ("转人工", "人工客服", "找人工", "人工服务", "真人客服")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _last_messages(db: Session, session_ids: list[str]) -> dict[str, dict[str, list[ChatMessage]]]:
-    """For each session its messages, newest first, split by role (only what the lists need)."""
-    out: dict[str, dict[str, list[ChatMessage]]] = {sid: {"citizen": [], "bot": []} for sid in session_ids}
-    if not session_ids:
-        return out
-    rows = db.scalars(select(ChatMessage).where(ChatMessage.session_id.in_(session_ids))
-                      .order_by(ChatMessage.id.desc()))
-    for msg in rows:
-        bucket = out[msg.session_id].setdefault(msg.role, [])
-        if len(bucket) < 2:
-            bucket.append(msg)
-    return out
-
-
-def _last_answer_ungrounded(db: Session, session_id: str, bots: list[ChatMessage]) -> bool:
-    """Whether the latest bot reply was a consult the knowledge base could not support.
-
-    The answerer records an unanswered question (with the session id) during the turn, so one
-    stored after the previous bot reply and no later than the latest one belongs to the last turn.
-    """
-    if not bots or bots[0].intent != "consult":
-        return False
-    query = select(func.count(UnansweredQuestion.id)).where(UnansweredQuestion.session_id == session_id,
-                                                          UnansweredQuestion.created_at <= bots[0].created_at)
-    if len(bots) > 1:
-        query = query.where(UnansweredQuestion.created_at >= bots[1].created_at)
-    return bool(db.scalar(query))
-
-
-def _asks_for_human(text: str | None) -> bool:
-    return text is not None and any(p in text for p in HANDOFF_PHRASES)
-
-
-def _summary(db: Session, chat: ChatSession, msgs: dict[str, list[ChatMessage]]) -> dict[str, Any]:
-    state = SessionState.load(chat.state)
-    citizen = msgs.get("citizen") or []
-    bots = msgs.get("bot") or []
-    last_citizen = citizen[0].text if citizen else None
-    draft = state.draft
-    return {
-        "session_id": chat.session_id,
-        "channel": chat.channel,
-        "last_activity": _iso(chat.updated_at),
-        "created_at": _iso(chat.created_at),
-        "last_citizen_message": mask(last_citizen) if last_citizen else None,
-        "last_intent": bots[0].intent if bots else None,
-        "draft_open": draft is not None,
-        "awaiting": state.awaiting,
-        "draft_category": draft.category.level1 if draft is not None and draft.category else None,
-        "tickets": list(state.tickets),
-        "wants_human": _asks_for_human(last_citizen),
-        "ungrounded": _last_answer_ungrounded(db, chat.session_id, bots),
-    }
-
 
 @router.get("/sessions")
 def sessions(_staff: AgentDep, db: DbDep, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
-    """Recently active chat sessions, newest activity first."""
-    chats = list(db.scalars(select(ChatSession).order_by(ChatSession.updated_at.desc()).limit(limit)))
-    msgs = _last_messages(db, [c.session_id for c in chats])
-    items = [_summary(db, c, msgs[c.session_id]) for c in chats]
+    """Recently active chat sessions, newest activity first, with who holds each."""
+    items = live.sessions(db, limit=limit)
     return {"count": len(items), "sessions": items}
 
 
 @router.get("/sessions/{session_id}")
 def session_detail(session_id: str, _staff: AgentDep, db: DbDep) -> dict[str, Any]:
-    """One conversation, messages in order, with the dialogue's current draft."""
-    chat = db.get(ChatSession, session_id)
-    if chat is None:
-        raise NotFound("未找到该会话")
-    state = SessionState.load(chat.state)
-    messages = db.scalars(select(ChatMessage).where(ChatMessage.session_id == session_id).order_by(ChatMessage.id))
-    draft = state.draft
-    return {
-        "session_id": chat.session_id,
-        "channel": chat.channel,
-        "created_at": _iso(chat.created_at),
-        "last_activity": _iso(chat.updated_at),
-        "awaiting": state.awaiting,
-        "tickets": list(state.tickets),
-        "draft": draft.model_dump(mode="json", include={"intent", "category", "summary", "location", "urgency"})
-        if draft is not None else None,
-        "messages": [{"role": m.role, "text": m.text, "intent": m.intent, "created_at": _iso(m.created_at)}
-                     for m in messages],
-    }
+    """One conversation, every message in order, with its handoff state and the dialogue's current draft."""
+    return live.conversation(db, session_id)
+
+
+@router.get("/alerts")
+def alerts(_staff: AgentDep, db: DbDep) -> dict[str, Any]:
+    """Emergencies flagged in the last day, newest first."""
+    items = live.alerts(db)
+    return {"count": len(items), "alerts": items}
+
+
+def _desk_update(db_url: str, watch: str | None, last: tuple[Any, ...] | None) -> tuple[tuple[Any, ...], Any]:
+    """The desk's fingerprint, and a fresh snapshot when it differs from `last` (else None)."""
+    with session_scope(db_url) as db:
+        mark = live.fingerprint(db, watch=watch)
+        if mark == last:
+            return mark, None
+        snap = live.snapshot(db)
+        if watch:
+            try:
+                snap["conversation"] = live.conversation(db, watch)
+            except NotFound:
+                snap["conversation"] = None
+        return mark, snap
+
+
+@router.get("/events")
+async def events(_staff: AgentDep, runtime: RuntimeDep,
+                 watch: str | None = Query(None, max_length=200, description="a session whose transcript to include"),
+                 ) -> EventSourceResponse:
+    """The live desk as server-sent events: a `desk` event (queue, sessions, alerts, and the watched
+    conversation) at once and again whenever any of it changes."""
+    pause = threshold("desk.event_check_seconds")
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        last: tuple[Any, ...] | None = None
+        while True:
+            last, snap = await run_in_threadpool(_desk_update, runtime.db_url, watch, last)
+            if snap is not None:
+                yield {"event": "desk", "data": json.dumps(snap, ensure_ascii=False, default=str)}
+            await asyncio.sleep(pause)
+
+    return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 class AssistIn(BaseModel):
@@ -132,7 +92,7 @@ def assist(body: AssistIn, _staff: AgentDep, runtime: RuntimeDep) -> dict[str, A
     if not text:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请输入来电人所说的内容。")
     history = [h.strip()[:300] for h in body.history if isinstance(h, str) and h.strip()]
-    answer = runtime.answerer.answer(text, history=history or None)
+    answer = runtime.answerer.answer(text, history=history or None, remember=False)
     result = runtime.triage.classify(text)
     ticket = runtime.extractor.extract(text, now=utcnow(), triage=result, channel="agent")
     line = to_line(None, ticket, result, _department_lookup(runtime))

@@ -1,4 +1,4 @@
-"""The agents' side of handoff: the queue, taking a session, writing to the citizen, handing it back."""
+"""The agents' side of handoff: the queue, taking a session, writing to the citizen, handing it back or closing it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
+from bot.desk import live
 from bot.dialog import handoff
-from bot.pii import mask
 from connectors.web.deps import AgentDep, DbDep
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
@@ -26,12 +26,8 @@ def _conflict(exc: handoff.HeldByAnother) -> HTTPException:
 
 @router.get("/handoff")
 def handoff_queue(_staff: AgentDep, db: DbDep) -> dict[str, Any]:
-    """Sessions waiting for a person (oldest first, with their place) and those an agent holds (and who)."""
-    items = handoff.queue(db)
-    last = handoff.last_citizen_messages(db, [i["session_id"] for i in items])
-    for item in items:
-        text = last.get(item["session_id"])
-        item["last_citizen_message"] = mask(text) if text else None
+    """Sessions waiting for a person (oldest first, with their place, reason and wait) and those an agent holds (and who)."""
+    items = live.queue(db)
     return {"count": len(items), "sessions": items}
 
 
@@ -52,7 +48,7 @@ def agent_message(session_id: str, body: AgentMessageIn, staff: AgentDep, db: Db
         msg = handoff.agent_message(db, session_id, agent=staff.name, text=body.text)
     except handoff.HeldByAnother as exc:
         raise _conflict(exc) from exc
-    return {"seq": msg.id, "role": msg.role, "text": msg.text, "at": msg.created_at.isoformat()}
+    return {"seq": msg.id, "role": msg.role, "text": msg.text, "author": msg.author, "at": live.iso(msg.created_at)}
 
 
 @router.post("/sessions/{session_id}/release")
@@ -60,6 +56,16 @@ def release(session_id: str, staff: AgentDep, db: DbDep) -> dict[str, Any]:
     """Hand the session back to the bot, which tells the citizen so."""
     try:
         row = handoff.release(db, session_id, agent=staff.name)
+    except handoff.HeldByAnother as exc:
+        raise _conflict(exc) from exc
+    return {"session_id": session_id, "status": row.status}
+
+
+@router.post("/sessions/{session_id}/close")
+def close(session_id: str, staff: AgentDep, db: DbDep) -> dict[str, Any]:
+    """End the conversation: the citizen is thanked; anything they write next is answered by the bot."""
+    try:
+        row = handoff.close(db, session_id, agent=staff.name)
     except handoff.HeldByAnother as exc:
         raise _conflict(exc) from exc
     return {"session_id": session_id, "status": row.status}

@@ -62,13 +62,30 @@ const Hotline = (() => {
     });
   }
 
-  /** An ISO timestamp in local time, e.g. 2026-03-02 18:00. */
+  // Every page shows times in Beijing time, whatever the browser's own zone: sessions, tickets and
+  // deadlines then agree. A stored value without an offset is UTC (that is how the server keeps them).
+  const BEIJING = new Intl.DateTimeFormat("en-CA", {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+
+  /** An ISO timestamp as Beijing time, e.g. 2026-03-02 18:00. */
   function fmtTime(iso) {
     if (!iso) return "";
-    const t = new Date(iso);
+    let value = String(iso);
+    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) value = `${value.replace(" ", "T")}Z`;
+    const t = new Date(value);
     if (Number.isNaN(t.getTime())) return String(iso);
-    const p = (n) => String(n).padStart(2, "0");
-    return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}`;
+    const part = Object.fromEntries(BEIJING.formatToParts(t).map((p) => [p.type, p.value]));
+    return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
+  }
+
+  /** A wait in words: 45 秒, 3 分 20 秒, 1 小时 5 分. */
+  function fmtWait(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    if (s < 60) return `${s} 秒`;
+    if (s < 3600) return `${Math.floor(s / 60)} 分 ${s % 60} 秒`;
+    return `${Math.floor(s / 3600)} 小时 ${Math.floor((s % 3600) / 60)} 分`;
   }
 
   const STATUS_LABELS = {
@@ -83,5 +100,5 @@ const Hotline = (() => {
     node.hidden = !text;
   }
 
-  return { el, api, staffApi, errorText, fmtTime, say, STATUS_LABELS };
+  return { el, api, staffApi, errorText, fmtTime, fmtWait, say, STATUS_LABELS };
 })();

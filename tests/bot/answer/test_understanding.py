@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer.align import align, rest_of
+from bot.answer.align import align, rest_of, uncovered
 from bot.answer.question import field_scores
 from connectors.runtime import Runtime
 
@@ -33,6 +33,34 @@ def test_question_lines_up_with_the_title_it_names(question: str, title: str, sp
     assert alignment.span == span
     assert (alignment.clash > 0) == bool(clash)
     assert span not in rest_of(question, alignment) or not span
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "headings", "missing"),
+    [
+        # The item the question names has words the title and headings lack: another item.
+        ("我想问一下公租房怎么申请", "租房提取住房公积金办理指南", ["办理条件"], True),
+        ("养猫登记怎么申请？", "养犬登记证核发", ["办理地点"], True),
+        ("宠物犬猫入境检疫要什么材料", "携带宠物犬猫出境检疫指南", ["出境前要准备的东西"], True),
+        # A sound-alike whose neighbour lines up elsewhere in the name is another word, not a typo.
+        ("公租房的电话是多少", "住房公积金个人住房贷款申请指南", [], True),
+        # Typos: each neighbour of the sound-alike is the name's neighbour too.
+        ("无犯罪纪录证明去哪开", "无犯罪记录证明开具", [], False),
+        ("购房提取公鸡金要多久", "购房提取住房公积金办理指南", [], False),
+        # Covered: by a heading, by the title, around a relayed caller, a politeness, a field, a varied verb.
+        ("供暖期什么时候开始", "冬季供暖服务与暖气报修指南", ["供暖期与室温标准"], False),
+        ("来电人问：居住证需要带什么材料？", "居住证申领与签注办理指南", [], False),
+        ("麻烦问下居住证收不收钱", "居住证申领与签注办理指南", [], False),
+        ("麻烦问问携带宠物犬猫出境检疫大概要几天", "携带宠物犬猫出境检疫指南", [], False),
+        ("宠物出境检疫支持线上申请吗", "携带宠物犬猫出境检疫指南", [], False),
+        ("出生证明补办要钱吗", "出生医学证明补发", [], False),
+    ],
+)
+def test_question_side_coverage_of_the_named_item(question: str, title: str, headings: list[str],
+                                                   missing: bool) -> None:
+    alignment = align(question, title, _flat)
+    names = [title, *headings]
+    assert (uncovered(question, alignment, names, "|".join(names)) > 0) == missing
 
 
 def test_field_is_found_by_similarity_not_by_a_listed_ending() -> None:
@@ -62,3 +90,16 @@ def test_uploaded_guide_answers_without_its_title_repeated(runtime: Runtime, tmp
     result = runtime.answerer.answer("宠物出境检疫打什么电话？")
     assert result.grounded and result.citations[0].doc_id == "pet-export"
     assert "010-64385720" in result.answer
+
+
+def test_near_neighbour_of_an_uploaded_guide_is_refused(runtime: Runtime, tmp_path: Path) -> None:
+    guide = tmp_path / "pet-export.md"
+    guide.write_text("# 携带宠物犬猫出境检疫指南\n\n## 在哪里申报\n\n市海关旅检处动物检疫窗口（机场路88号）。\n\n"
+                     "## 咨询电话\n\n海关旅检处：010-64385720\n", encoding="utf-8")
+    runtime.knowledge_base.ingest_paths([guide])
+    answered = runtime.answerer.answer("宠物犬猫出境检疫在哪里申报？")
+    assert answered.grounded and answered.citations[0].doc_id == "pet-export"
+    refused = runtime.answerer.answer("宠物犬猫入境检疫在哪里申报？")
+    assert not refused.grounded
+    assert refused.citations == [] and "参考依据" not in refused.answer
+    assert "入境" in refused.answer  # the refusal names what was asked, not the neighbour

@@ -48,7 +48,7 @@ def test_agent_uses_call_assist_and_admin_sees_the_dashboard(page, runtime: Runt
     expect(waiting).to_contain_text("市民要求转人工", timeout=SLOW_MS)
     expect(waiting).to_contain_text("138****5678")
     expect(page.locator("#sessions li[data-session-id=web-call-1]")).to_be_visible()
-    waiting.locator("button").click()
+    waiting.get_by_role("button", name="查看会话").click()
     expect(page.locator("#conv .msg.user").last).to_contain_text("我要转人工")
     # The agent may not open the dashboard.
     assert page.goto("/dashboard").status == 403
