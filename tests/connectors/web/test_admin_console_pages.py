@@ -243,6 +243,7 @@ def test_admin_edits_the_whole_routing_table_as_json(page, runtime: Runtime) -> 
     expect(flash).to_contain_text("路由表不是有效的 JSON")
 
     page.click("#routing-reload")
+    expect(editor).to_have_value(re.compile(r'^\{\s*"version"'))
     table = json.loads(editor.input_value())
     table["units"].append({"id": "city.metro", "name": "北京市地铁运营有限公司", "kind": "utility"})
     table["rules"].insert(0, {"id": "metro", "description": "地铁问题由地铁公司办理",
