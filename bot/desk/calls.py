@@ -96,11 +96,25 @@ class CallAssist:
         return call
 
     def add_turn(self, db: Session, call_id: str, text: str, *, now: datetime | None = None) -> dict[str, Any]:
-        """Read one caller turn: update the draft from all turns so far, suggest replies, find earlier tickets."""
-        call = open_call(db, call_id)
-        text = mask_id_numbers(text.strip())
-        if not text:
+        """Read the caller's words: update the draft from all turns so far, suggest replies, find earlier tickets.
+        Several lines pasted at once (a whole call) are read as one turn each, in order."""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
             raise BadInput("请输入来电人所说的内容。")
+        read: list[dict[str, Any]] = [self._turn(db, call_id, line, now=now) for line in lines]
+        call = open_call(db, call_id)
+        out = view(db, call)
+        made = {i for r in read for i in r["suggestions"]}
+        out.update(turn=read[-1]["turn"], turns_added=[r["turn"] for r in read],
+                   note=next((r["note"] for r in reversed(read) if r["note"]), None) if not made else None,
+                   alert=next((r["alert"] for r in read if r["alert"]), None),
+                   suggestions=[s for s in out["suggestions"] if s["id"] in made])
+        return out
+
+    def _turn(self, db: Session, call_id: str, text: str, *, now: datetime | None) -> dict[str, Any]:
+        """One caller turn read into the call."""
+        call = open_call(db, call_id)
+        text = mask_id_numbers(text)
         turns = caller_turns(db, call_id)
         if len(turns) >= MAX_TURNS:
             raise BadInput(f"一通电话最多记录 {MAX_TURNS} 段来电内容。")
@@ -122,11 +136,8 @@ class CallAssist:
             db.commit()  # the answerer may open its own transaction; give this connection back first
             questions = [t.text for t in turns if t.kind == "question"]
             suggestions, note = self._suggest(db, call_id, turn.id, text, questions)
-        out = view(db, call)
-        out.update(turn={"id": turn.id, "kind": kind, "text": turn.text}, note=note,
-                   alert=emergency_reply(hit) if hit is not None else None,
-                   suggestions=[s for s in out["suggestions"] if s["id"] in suggestions])
-        return out
+        return {"turn": {"id": turn.id, "kind": kind, "text": turn.text}, "suggestions": suggestions, "note": note,
+                "alert": emergency_reply(hit) if hit is not None else None}
 
     def _read(self, draft: Ticket | None, text: str, turns: list[CallTurn], *, now: datetime,
               result: TriageResult) -> tuple[str, Ticket]:

@@ -181,3 +181,21 @@ def test_call_routes_need_an_agent_or_admin(client: TestClient, runtime: Runtime
     assert client.post("/api/agent/calls", headers=unit).status_code == 403
     assert client.get("/api/agent/suggestions/stats", headers=unit).status_code == 403
     assert client.post("/api/agent/calls", headers=_token(runtime, "admin", "管理员")).status_code == 200
+
+
+def test_a_whole_call_pasted_at_once_reads_as_its_turns(client: TestClient, agent: dict[str, str]) -> None:
+    call_id = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    data = _turn(client, agent, call_id, "\n".join([PROBLEM, PLACE, PHONE, QUESTION]))
+    assert [t["kind"] for t in data["turns_added"]] == ["problem", "fact", "fact", "question"]
+    draft = data["draft"]
+    assert "烧烤" in draft["summary"] and draft["contact_phone"] == "13812345678"
+    assert draft["location"]["street"] == "望京街道" and draft["intent"] == "complaint"
+    [suggestion] = data["suggestions"]
+    assert all(c["doc_id"] == "winter-heating" for c in suggestion["citations"][:1])
+    assert "12315" not in suggestion["text"]
+
+
+def test_an_emergency_turn_raises_the_alert_and_the_urgency(client: TestClient, agent: dict[str, str]) -> None:
+    call_id = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    data = _turn(client, agent, call_id, "楼道里闻到很浓的煤气味，邻居家好像没人")
+    assert data["alert"] and data["draft"]["urgency"] == "emergency" and data["suggestions"] == []
