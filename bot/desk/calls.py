@@ -52,6 +52,7 @@ OUTCOMES = ("used", "edited", "discarded")
 # Words around a fact that say nothing about the problem ("我的电话是…", "地址在…", "我姓王").
 _FILLER = re.compile(r"(你好|您好|喂|嗯|啊|哦|呃|那个|就是|我的|我们|我|的|是|在|住在|住|位于|地址|地点|位置|具体|电话|手机号?|"
                      r"号码|联系方式|联系|座机|姓名|名字|姓|叫|先生|女士|免贵|对|好|吧|呢|这边|那边|就|号)")
+_GREETING = re.compile(r"^((喂|你好|您好|哎|嗯|那个|是这样)[，,、。！!\s]*)+")
 _PLACE_LEAD = re.compile(r"^(就在|在|地址是|地址在|地点是|地点在|位置是|位置在|住在|是在)")
 _INTAKE_INTENTS = ("complaint", "report", "help", "suggestion", "praise")
 _URGENCY_ORDER = ("normal", "urgent", "emergency")
@@ -172,7 +173,7 @@ class CallAssist:
         urgency = max(merged.urgency, whole.urgency, key=_URGENCY_ORDER.index)
         return merged.model_copy(update={
             "intent": intent, "urgency": urgency, "verbatim": verbatim,
-            "summary": neutral_summary(joined) or merged.summary,
+            "summary": _whole_summary(problems) or merged.summary,
             "category": Category(level1=whole.category.level1, level2=whole.category.level2),
         })
 
@@ -427,6 +428,23 @@ def suggestion_rates(db: Session, *, since: datetime | None = None) -> dict[str,
         **{o: counts.get(o, 0) for o in OUTCOMES},
         "rates": {o: round(counts.get(o, 0) / decided, 4) if decided else None for o in OUTCOMES},
     }
+
+
+def _whole_summary(problems: list[str], *, limit: int = 100) -> str | None:
+    """One neutral summary of every problem turn: each turn's own summary sentence, joined in order ("我想投诉
+    小区物业" and then "他们把消防通道占了" are both the case), without repeats."""
+    parts: list[str] = []
+    for text in problems:
+        one = neutral_summary(_GREETING.sub("", text.strip()) or text)
+        part = one.removeprefix("市民反映：").rstrip("。") if one else ""
+        if part and not any(part in p for p in parts):
+            parts.append(part)
+    if not parts:
+        return None
+    body = "，".join(parts)
+    if len(body) > limit:
+        body = body[:limit].rstrip("，,、；; ") + "等问题"
+    return f"市民反映：{body}。"
 
 
 def _suggestion(db: Session, call_id: str, suggestion_id: int) -> CallSuggestion:

@@ -199,3 +199,17 @@ def test_an_emergency_turn_raises_the_alert_and_the_urgency(client: TestClient, 
     call_id = client.post("/api/agent/calls", headers=agent).json()["call_id"]
     data = _turn(client, agent, call_id, "楼道里闻到很浓的煤气味，邻居家好像没人")
     assert data["alert"] and data["draft"]["urgency"] == "emergency" and data["suggestions"] == []
+
+
+def test_the_summary_covers_every_problem_turn_and_leaves_out_the_facts(client: TestClient,
+                                                                       agent: dict[str, str]) -> None:
+    call_id = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    for text in ("喂你好，我想投诉一下我们小区物业", "他们把消防通道占了停车，说了好几次都不管",
+                 "地址是海淀区学院路20号院", "我姓王，电话13912345678", "每天晚上都这样"):
+        data = _turn(client, agent, call_id, text)
+    assert [t["kind"] for t in data["turns"]] == ["problem", "problem", "fact", "fact", "fact"]
+    draft = data["draft"]
+    assert draft["summary"].startswith("市民反映：我想投诉") and "消防通道" in draft["summary"]
+    assert "13912345678" not in draft["summary"] and "学院路" not in draft["summary"]
+    assert draft["contact_name"] == "王" and draft["location"]["district"] == "海淀区"
+    assert draft["occurred_at"] == "每天晚上"
