@@ -19,6 +19,7 @@ from connectors.web.admission import TurnGate
 from connectors.web.audit_trail import AuditTrailMiddleware
 from connectors.web.hardening import OriginCheckMiddleware, StrictJsonMiddleware, safe_errors
 from connectors.web.routes import (
+    accounts,
     admin_kb,
     agent,
     analytics,
@@ -38,7 +39,7 @@ from connectors.wechat import router as wechat
 SESSION_COOKIE = "hotline_session"
 ROUTERS = [health.router, chat.router, admin_kb.router, tickets.router, wechat.router,
            unit.router, dispatch_admin.router, dispatch_callback.router, taxonomy.router, pages.router,
-           agent.router, calls.router, handoff.router, analytics.router, console_pages.router]
+           agent.router, calls.router, handoff.router, analytics.router, console_pages.router, accounts.router]
 
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool | None = None,

@@ -52,6 +52,7 @@ OUTCOMES = ("used", "edited", "discarded")
 # Words around a fact that say nothing about the problem ("我的电话是…", "地址在…", "我姓王").
 _FILLER = re.compile(r"(你好|您好|喂|嗯|啊|哦|呃|那个|就是|我的|我们|我|的|是|在|住在|住|位于|地址|地点|位置|具体|电话|手机号?|"
                      r"号码|联系方式|联系|座机|姓名|名字|姓|叫|先生|女士|免贵|对|好|吧|呢|这边|那边|就|号)")
+_GREETING = re.compile(r"^((喂|你好|您好|哎|嗯|那个|是这样)[，,、。！!\s]*)+")
 _PLACE_LEAD = re.compile(r"^(就在|在|地址是|地址在|地点是|地点在|位置是|位置在|住在|是在)")
 _INTAKE_INTENTS = ("complaint", "report", "help", "suggestion", "praise")
 _URGENCY_ORDER = ("normal", "urgent", "emergency")
@@ -96,11 +97,25 @@ class CallAssist:
         return call
 
     def add_turn(self, db: Session, call_id: str, text: str, *, now: datetime | None = None) -> dict[str, Any]:
-        """Read one caller turn: update the draft from all turns so far, suggest replies, find earlier tickets."""
-        call = open_call(db, call_id)
-        text = mask_id_numbers(text.strip())
-        if not text:
+        """Read the caller's words: update the draft from all turns so far, suggest replies, find earlier tickets.
+        Several lines pasted at once (a whole call) are read as one turn each, in order."""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
             raise BadInput("请输入来电人所说的内容。")
+        read: list[dict[str, Any]] = [self._turn(db, call_id, line, now=now) for line in lines]
+        call = open_call(db, call_id)
+        out = view(db, call)
+        made = {i for r in read for i in r["suggestions"]}
+        out.update(turn=read[-1]["turn"], turns_added=[r["turn"] for r in read],
+                   note=next((r["note"] for r in reversed(read) if r["note"]), None) if not made else None,
+                   alert=next((r["alert"] for r in read if r["alert"]), None),
+                   suggestions=[s for s in out["suggestions"] if s["id"] in made])
+        return out
+
+    def _turn(self, db: Session, call_id: str, text: str, *, now: datetime | None) -> dict[str, Any]:
+        """One caller turn read into the call."""
+        call = open_call(db, call_id)
+        text = mask_id_numbers(text)
         turns = caller_turns(db, call_id)
         if len(turns) >= MAX_TURNS:
             raise BadInput(f"一通电话最多记录 {MAX_TURNS} 段来电内容。")
@@ -122,11 +137,8 @@ class CallAssist:
             db.commit()  # the answerer may open its own transaction; give this connection back first
             questions = [t.text for t in turns if t.kind == "question"]
             suggestions, note = self._suggest(db, call_id, turn.id, text, questions)
-        out = view(db, call)
-        out.update(turn={"id": turn.id, "kind": kind, "text": turn.text}, note=note,
-                   alert=emergency_reply(hit) if hit is not None else None,
-                   suggestions=[s for s in out["suggestions"] if s["id"] in suggestions])
-        return out
+        return {"turn": {"id": turn.id, "kind": kind, "text": turn.text}, "suggestions": suggestions, "note": note,
+                "alert": emergency_reply(hit) if hit is not None else None}
 
     def _read(self, draft: Ticket | None, text: str, turns: list[CallTurn], *, now: datetime,
               result: TriageResult) -> tuple[str, Ticket]:
@@ -161,7 +173,7 @@ class CallAssist:
         urgency = max(merged.urgency, whole.urgency, key=_URGENCY_ORDER.index)
         return merged.model_copy(update={
             "intent": intent, "urgency": urgency, "verbatim": verbatim,
-            "summary": neutral_summary(joined) or merged.summary,
+            "summary": _whole_summary(problems) or merged.summary,
             "category": Category(level1=whole.category.level1, level2=whole.category.level2),
         })
 
@@ -416,6 +428,23 @@ def suggestion_rates(db: Session, *, since: datetime | None = None) -> dict[str,
         **{o: counts.get(o, 0) for o in OUTCOMES},
         "rates": {o: round(counts.get(o, 0) / decided, 4) if decided else None for o in OUTCOMES},
     }
+
+
+def _whole_summary(problems: list[str], *, limit: int = 100) -> str | None:
+    """One neutral summary of every problem turn: each turn's own summary sentence, joined in order ("我想投诉
+    小区物业" and then "他们把消防通道占了" are both the case), without repeats."""
+    parts: list[str] = []
+    for text in problems:
+        one = neutral_summary(_GREETING.sub("", text.strip()) or text)
+        part = one.removeprefix("市民反映：").rstrip("。") if one else ""
+        if part and not any(part in p for p in parts):
+            parts.append(part)
+    if not parts:
+        return None
+    body = "，".join(parts)
+    if len(body) > limit:
+        body = body[:limit].rstrip("，,、；; ") + "等问题"
+    return f"市民反映：{body}。"
 
 
 def _suggestion(db: Session, call_id: str, suggestion_id: int) -> CallSuggestion:

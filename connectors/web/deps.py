@@ -30,7 +30,10 @@ def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
             request.state.audited = True  # connectors.web.audit_trail: the route logged itself
 
 
-DbDep = Annotated[Session, Depends(get_db)]
+# scope="function": the session commits when the route returns, before the response is sent. With FastAPI's
+# default ("request") the commit ran after the response, so a browser following a sign-in redirect (or a page
+# re-reading what it just saved) could arrive before the change was committed and not see it.
+DbDep = Annotated[Session, Depends(get_db, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False)
 

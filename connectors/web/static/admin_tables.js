@@ -51,6 +51,7 @@
       ...table.district_units.map((u) => [`district:${u.key}`, u.name.replace("{district}", "所在区")]),
       ["street_office", "所在街道办事处（乡镇政府）"]];
     $("unit-refs").replaceChildren(...refs.map(([value, label]) => el("option", { value }, label)));
+    $("routing-editor").value = JSON.stringify(table, null, 2);
     $("test-district").replaceChildren(el("option", { value: "" }, "（不明）"),
       ...table.districts.map((d) => el("option", { value: d.name }, d.name)));
   }
@@ -188,6 +189,21 @@
     $("sub-keywords").value = "";
   });
 
+  // The whole table at once (districts, units, district units): the same validation, the changes audited.
+  $("routing-save").addEventListener("click", async () => {
+    let data;
+    try {
+      data = JSON.parse($("routing-editor").value);
+    } catch (err) {
+      return say($("routing-flash"), `路由表不是有效的 JSON：${err.message}`, "error");
+    }
+    const res = await api("PUT", "/api/admin/routing", data);
+    if (!res.ok) return say($("routing-flash"), errorText(res), "error");
+    changed();
+    await loadRouting();
+    say($("routing-flash"), `已保存整张路由表（版本 ${res.data.version}，${res.data.rules} 条规则）`, "ok");
+  });
+  $("routing-reload").addEventListener("click", loadRouting);
   $("routing-refresh").addEventListener("click", loadRouting);
   loadRouting();
   loadTaxonomy();

@@ -1,5 +1,5 @@
 // The agent desk: pushed live (server-sent events): the handoff queue, live sessions, emergency alerts and
-// one conversation, which the agent takes, answers and hands back or closes; and call assist.
+// one conversation, which the agent takes, answers and hands back or closes. Call assist is calls.js.
 "use strict";
 
 (() => {
@@ -206,52 +206,6 @@
   $("conv-form").addEventListener("submit", send);
   $("conv-text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) send(event);
-  });
-
-  function field(label, value) {
-    return [el("dt", {}, label), el("dd", { class: value ? "" : "muted" }, value || "（未提及）")];
-  }
-
-  function showAssist(data) {
-    const reply = data.suggested_reply;
-    const draft = data.ticket_draft;
-    $("assist-reply").textContent = reply.answer;
-    const badge = $("assist-grounded");
-    badge.textContent = reply.grounded ? "有据可依" : "知识库无依据";
-    badge.className = reply.grounded ? "badge ok" : "badge danger";
-    const cites = reply.citations || [];
-    $("assist-citations").replaceChildren(...(cites.length ? [
-      el("span", { class: "cite-label" }, reply.grounded ? "依据：" : "相关资料（仅供参考）："),
-      el("ul", {}, ...cites.map((c) => el("li", { class: "citation" },
-        el("span", { class: "cite-heading" }, c.title || c.doc_id), " ",
-        el("code", { class: "cite-id" }, c.doc_id)))),
-    ] : []));
-    const loc = draft.location || {};
-    const category = draft.category ? [draft.category.level1, draft.category.level2].filter(Boolean).join(" / ") : "";
-    $("assist-draft").replaceChildren(
-      ...field("诉求类型", INTENTS[draft.intent] || draft.intent),
-      ...field("分类", category),
-      ...field("承办部门", draft.department),
-      ...field("紧急程度", URGENCY[draft.urgency] || draft.urgency),
-      ...field("地点", loc.raw || [loc.district, loc.street].filter(Boolean).join(" ")),
-      ...field("发生时间", draft.time),
-      ...field("联系电话", draft.phone),
-      ...field("摘要", draft.summary));
-    $("assist-result").hidden = false;
-  }
-
-  $("assist-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const text = $("assist-text").value.trim();
-    if (!text) return say($("assist-flash"), "请输入来电人所说的内容。", "error");
-    const button = event.target.querySelector("button[type=submit]");
-    button.disabled = true;
-    say($("assist-flash"), "正在分析……", "");
-    const res = await api("POST", "/api/agent/assist", { text });
-    button.disabled = false;
-    if (!res.ok) return say($("assist-flash"), errorText(res), "error");
-    say($("assist-flash"), "", "");
-    showAssist(res.data);
   });
 
   connect();

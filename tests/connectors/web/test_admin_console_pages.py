@@ -4,6 +4,8 @@ it, a dead letter retried, and each of these in the audit log with before and af
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from connectors.runtime import Runtime
 from tests.bot.dispatch.factories import make_ticket, open_session
 from tests.connectors.web.test_pages import (  # noqa: F401 - fixtures are used by name
     CHROMIUM,
+    SLOW_MS,
     _add_user,
     _sign_in,
     browser,
@@ -167,7 +170,7 @@ def test_admin_reroutes_a_returned_ticket_and_the_new_unit_sees_it(page, browser
     try:
         unit_page = unit_context.new_page()
         _sign_in(unit_page, "haidian.sthjj", "unit-pass-1")
-        unit_page.wait_for_url("**/unit")
+        expect(unit_page).to_have_url(re.compile(r"/unit$"), timeout=SLOW_MS)
         expect(unit_page.locator(f"#queue .ticket[data-ticket-no='{ticket_no}']")).to_contain_text("烧烤")
     finally:
         unit_context.close()
@@ -192,3 +195,68 @@ def test_admin_retries_a_dead_letter_from_the_page(page, runtime: Runtime) -> No
     retried = page.locator("#audit tr[data-action='outbox.retry']").first
     expect(retried.locator(".audit-before")).to_contain_text("dead")
     expect(retried.locator(".audit-after")).to_contain_text("pending")
+
+
+def test_admin_creates_a_unit_account_picked_from_the_routing_table(page, browser, server: str,  # noqa: ANN001, F811
+                                                                     runtime: Runtime) -> None:
+    _admin(page, runtime)
+    flash = page.locator("#accounts-flash")
+    expect(page.locator("#account-unit-field")).to_be_hidden()
+    page.select_option("#account-role", "unit")
+    expect(page.locator("#account-name-field")).to_be_hidden()
+    page.fill("#account-password", "unit-pass-1")
+    page.click("#account-form button[type=submit]")
+    expect(flash).to_contain_text("请从路由表中选择承办单位")
+    expect(page.locator("#account-unit optgroup[label='海淀区'] option[value='haidian.cgzf']")).to_have_count(1)
+    page.select_option("#account-unit", "haidian.cgzf")
+    page.click("#account-form button[type=submit]")
+    expect(flash).to_contain_text("已创建承办单位账号 haidian.cgzf（海淀区城市管理综合行政执法局）")
+    expect(page.locator("#accounts tr[data-name='haidian.cgzf']")).to_contain_text("承办单位")
+
+    page.select_option("#account-role", "agent")
+    page.fill("#account-name", "坐席小李")
+    page.fill("#account-password", "short")
+    page.evaluate("document.getElementById('account-password').removeAttribute('minlength')")
+    page.click("#account-form button[type=submit]")
+    expect(flash).to_contain_text("密码至少需要 8 个字符")
+    expect(page.locator("#audit tr[data-action='account.create']")).to_contain_text("haidian.cgzf")
+
+    unit_context = browser.new_context(base_url=server, locale="zh-CN")
+    try:
+        unit_page = unit_context.new_page()
+        _sign_in(unit_page, "haidian.cgzf", "unit-pass-1")
+        expect(unit_page).to_have_url(re.compile(r"/unit$"), timeout=SLOW_MS)
+    finally:
+        unit_context.close()
+
+
+def test_admin_edits_the_whole_routing_table_as_json(page, runtime: Runtime) -> None:  # noqa: ANN001, F811
+    _admin(page, runtime)
+    expect(page.locator("#rules-body tr[data-rule-id='gas-category']")).to_be_visible()
+    page.click("#routing-raw summary")
+    editor = page.locator("#routing-editor")
+    expect(editor).to_have_value(re.compile("gas-category"))
+    flash = page.locator("#routing-flash")
+
+    editor.fill("{ not json")
+    page.click("#routing-save")
+    expect(flash).to_contain_text("路由表不是有效的 JSON")
+
+    page.click("#routing-reload")
+    expect(editor).to_have_value(re.compile(r'^\{\s*"version"'))
+    table = json.loads(editor.input_value())
+    table["units"].append({"id": "city.metro", "name": "北京市地铁运营有限公司", "kind": "utility"})
+    table["rules"].insert(0, {"id": "metro", "description": "地铁问题由地铁公司办理",
+                              "match": {"keywords": ["地铁"]}, "unit": "city.subway"})
+    editor.fill(json.dumps(table, ensure_ascii=False))
+    page.click("#routing-save")
+    expect(flash).to_contain_text("规则 metro 指向不存在的单位 city.subway")
+
+    table["rules"][0]["unit"] = "city.metro"
+    editor.fill(json.dumps(table, ensure_ascii=False))
+    page.click("#routing-save")
+    expect(flash).to_contain_text("已保存整张路由表")
+    expect(page.locator("#rules-body tr[data-rule-id='metro']")).to_contain_text("北京市地铁运营有限公司")
+    expect(page.locator("#unit-refs option[value='city.metro']")).to_have_count(1)
+    entry = page.locator("#audit tr[data-action='routing.update']").first
+    expect(entry.locator(".audit-after")).to_contain_text("city.metro")

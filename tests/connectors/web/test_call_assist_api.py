@@ -181,3 +181,35 @@ def test_call_routes_need_an_agent_or_admin(client: TestClient, runtime: Runtime
     assert client.post("/api/agent/calls", headers=unit).status_code == 403
     assert client.get("/api/agent/suggestions/stats", headers=unit).status_code == 403
     assert client.post("/api/agent/calls", headers=_token(runtime, "admin", "管理员")).status_code == 200
+
+
+def test_a_whole_call_pasted_at_once_reads_as_its_turns(client: TestClient, agent: dict[str, str]) -> None:
+    call_id = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    data = _turn(client, agent, call_id, "\n".join([PROBLEM, PLACE, PHONE, QUESTION]))
+    assert [t["kind"] for t in data["turns_added"]] == ["problem", "fact", "fact", "question"]
+    draft = data["draft"]
+    assert "烧烤" in draft["summary"] and draft["contact_phone"] == "13812345678"
+    assert draft["location"]["street"] == "望京街道" and draft["intent"] == "complaint"
+    [suggestion] = data["suggestions"]
+    assert all(c["doc_id"] == "winter-heating" for c in suggestion["citations"][:1])
+    assert "12315" not in suggestion["text"]
+
+
+def test_an_emergency_turn_raises_the_alert_and_the_urgency(client: TestClient, agent: dict[str, str]) -> None:
+    call_id = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    data = _turn(client, agent, call_id, "楼道里闻到很浓的煤气味，邻居家好像没人")
+    assert data["alert"] and data["draft"]["urgency"] == "emergency" and data["suggestions"] == []
+
+
+def test_the_summary_covers_every_problem_turn_and_leaves_out_the_facts(client: TestClient,
+                                                                       agent: dict[str, str]) -> None:
+    call_id = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    for text in ("喂你好，我想投诉一下我们小区物业", "他们把消防通道占了停车，说了好几次都不管",
+                 "地址是海淀区学院路20号院", "我姓王，电话13912345678", "每天晚上都这样"):
+        data = _turn(client, agent, call_id, text)
+    assert [t["kind"] for t in data["turns"]] == ["problem", "problem", "fact", "fact", "fact"]
+    draft = data["draft"]
+    assert draft["summary"].startswith("市民反映：我想投诉") and "消防通道" in draft["summary"]
+    assert "13912345678" not in draft["summary"] and "学院路" not in draft["summary"]
+    assert draft["contact_name"] == "王" and draft["location"]["district"] == "海淀区"
+    assert draft["occurred_at"] == "每天晚上"
