@@ -103,9 +103,9 @@ def load_training(paths: Iterable[Path] = (TRAINING_PATH, MORE_TRAINING_PATH), *
     for hazard in hazards if hazards is not None else load_hazards():
         rows.extend(Example(text=p, hazard=hazard.id, emergency=True) for p in hazard.prototypes)
     if ordinary is not None and ordinary.exists():
-        for line in ordinary.read_text(encoding="utf-8").splitlines():
-            if line.strip() and json.loads(line).get("intent") != "emergency":
-                rows.append(Example(text=json.loads(line)["text"][:ORDINARY_CHARS], hazard="ordinary", emergency=False))
+        examples = [json.loads(line) for line in ordinary.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows.extend(Example(text=e["text"][:ORDINARY_CHARS], hazard="ordinary", emergency=False)
+                    for e in examples if e.get("intent") != "emergency")
     return rows
 
 
