@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Line coverage of bot/, knowledge_base/ and connectors/ was 93% on 2026-12-02; `make test` fails below this.
 COVERAGE_FLOOR ?= 90
 
-.PHONY: run test bench lint install eval eval-emergency eval-classify clean eval-answers
+.PHONY: run test bench lint install eval eval-emergency eval-classify clean eval-answers eval-dialog-acts
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -45,13 +45,18 @@ CLASSIFY_DATA ?= scripts/data/classify_own_eval.jsonl ../shared/eval/messages_de
 # `make eval-answers DATA=../shared/eval`.
 DATA ?=
 ANSWERS_OUT ?= eval-results/answers.md
-eval: eval-emergency eval-classify eval-answers
+eval: eval-emergency eval-classify eval-answers eval-dialog-acts
 
 eval-emergency: $(STAMP)
 	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_emergency.py $(EMERGENCY_DATA) --out docs/eval/emergency.md
 
 eval-classify: $(STAMP)
 	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_classify.py $(CLASSIFY_DATA) --out docs/eval/classify.md
+
+# Dialogue acts (status, rating, handoff, cancel, correction, detail, topic switch) on the test part of the
+# held-out wordings, through the real engine.
+eval-dialog-acts: $(STAMP)
+	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_dialog_acts.py --split test --out docs/eval/dialog_acts.md
 
 eval-answers: $(STAMP)
 	ANONYMIZED_TELEMETRY=False $(BIN)/python scripts/eval_answers.py report --out $(ANSWERS_OUT) $(if $(DATA),--data $(DATA))
