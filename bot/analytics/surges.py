@@ -19,7 +19,6 @@ from bot.analytics.stats import benjamini_hochberg, poisson_tail
 from bot.thresholds import threshold
 
 
-
 def surging(records: Sequence[Request], window: Window, *, limit: int = 30) -> list[Finding]:
     """Surges in the weeks that start inside the window, most significant first (bars: `analytics.surge`)."""
     min_count, ratio, q = (threshold(f"analytics.surge.{k}") for k in ("min_count", "min_ratio", "fdr"))
