@@ -21,6 +21,7 @@ import numpy as np
 
 from bot.analytics.places import name_of
 from bot.analytics.records import Finding, Request, Window, matrix, span
+from bot.thresholds import threshold
 
 HAZARDS: dict[str, tuple[str, list[str]]] = {
     "gas": ("燃气安全", [
@@ -76,9 +77,6 @@ ORDINARY = [
     "小区绿化带被占用种菜",
 ]
 
-# Calibrated on a set of hazard and ordinary requests written apart from the tests' (see docs/analytics.md).
-MARGIN_ALONE = 0.30  # meaning alone (ordinary requests in the calibration set reached 0.18)
-MARGIN_WITH_CUE = 0.03  # meaning plus a cue word in the text
 CUES = {
     "gas": re.compile(r"燃气味|煤气味|天然气味|液化气|漏气|臭鸡蛋|燃气泄漏|嘶嘶"),
     "fire": re.compile(r"起火|着火|火灾|冒烟|冒火|火花|充电|私拉|电线老化|易燃|焚烧|消防栓"),
@@ -137,17 +135,19 @@ def signals(records: Sequence[Request], protos: Prototypes, mean: np.ndarray | N
     """(request, hazard kind, margin) for each request that reads as a hazard; `mean` is the corpus mean."""
     vectors, idx = matrix(records)
     best, _, margin = scores(vectors, protos, mean)
+    # Meaning alone, or meaning plus a cue word in the text (calibration: analytics.danger in thresholds.yaml).
+    alone, with_cue = threshold("analytics.danger.margin_alone"), threshold("analytics.danger.margin_with_cue")
     out = []
     for i, b, m in zip(idx, best, margin, strict=True):
         r, kind = records[int(i)], protos.kinds[int(b)]
-        if m >= MARGIN_ALONE or (m >= MARGIN_WITH_CUE and CUES[kind].search(r.full_text)):
+        if m >= alone or (m >= with_cue and CUES[kind].search(r.full_text)):
             out.append((r, kind, float(m)))
     return out
 
 
-def dangerous(records: Sequence[Request], window: Window, protos: Prototypes, *, min_count: int = 2,
-              limit: int = 30) -> list[Finding]:
-    """Hazard signals in the window grouped by kind and place; groups of `min_count` or more."""
+def dangerous(records: Sequence[Request], window: Window, protos: Prototypes, *, limit: int = 30) -> list[Finding]:
+    """Hazard signals in the window grouped by kind and place; groups of `analytics.danger.min_count` or more."""
+    min_count = threshold("analytics.danger.min_count")
     inside = [r for r in records if window.holds(r)]
     vectors, _ = matrix(records)
     mean = vectors.mean(axis=0) if len(vectors) else None

@@ -15,6 +15,7 @@ import numpy as np
 from bot.analytics.places import KINDS, name_of
 from bot.analytics.records import Finding, Request, Window, span
 from bot.analytics.stats import benjamini_hochberg, poisson_tail
+from bot.thresholds import threshold
 
 UNKNOWN = "未分类"
 
@@ -56,9 +57,9 @@ def _truncated_rate(mean_seen: float) -> float:
     return max(lo, 0.3)
 
 
-def concentrated(records: Sequence[Request], window: Window, *, min_count: int = 3, q: float = 0.05,
-                 limit: int = 30) -> list[Finding]:
+def concentrated(records: Sequence[Request], window: Window, *, limit: int = 30) -> list[Finding]:
     """Places (community, road, landmark, business) with significantly repeated requests in the window."""
+    min_count, q = threshold("analytics.concentration.min_count"), threshold("analytics.concentration.fdr")
     inside: dict[str, list[Request]] = defaultdict(list)
     before: Counter[str] = Counter()
     first_seen = None

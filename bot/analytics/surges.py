@@ -16,15 +16,15 @@ from datetime import timedelta
 from bot.analytics.places import name_of
 from bot.analytics.records import Finding, Request, Window, span, week_start
 from bot.analytics.stats import benjamini_hochberg, poisson_tail
-
-BASELINE_WEEKS = 8
-MIN_BASELINE_WEEKS = 3
-MIN_RATE = 0.5  # a week's expected count is never taken below this (a stream seen once is not a zero)
+from bot.thresholds import threshold
 
 
-def surging(records: Sequence[Request], window: Window, *, min_count: int = 5, ratio: float = 2.0,
-            q: float = 0.01, limit: int = 30) -> list[Finding]:
-    """Surges in the weeks that start inside the window, most significant first."""
+def surging(records: Sequence[Request], window: Window, *, limit: int = 30) -> list[Finding]:
+    """Surges in the weeks that start inside the window, most significant first (bars: `analytics.surge`)."""
+    min_count, ratio, q = (threshold(f"analytics.surge.{k}") for k in ("min_count", "min_ratio", "fdr"))
+    baseline_weeks = int(threshold("analytics.surge.baseline_weeks"))
+    min_baseline_weeks = threshold("analytics.surge.min_baseline_weeks")
+    min_rate = threshold("analytics.surge.min_rate")
     dated = [r for r in records if r.time is not None and r.time < window.end_at]
     if not dated:
         return []
@@ -50,12 +50,12 @@ def surging(records: Sequence[Request], window: Window, *, min_count: int = 5, r
             rows = [r for r in by_week.get(wk, []) if window.holds(r)]
             if not rows:
                 continue
-            previous = [wk - timedelta(weeks=k) for k in range(1, BASELINE_WEEKS + 1)]
+            previous = [wk - timedelta(weeks=k) for k in range(1, baseline_weeks + 1)]
             covered = [p for p in previous if p >= first_week]
-            if len(covered) < MIN_BASELINE_WEEKS:
+            if len(covered) < min_baseline_weeks:
                 continue
             baseline = sum(len(by_week.get(p, [])) for p in covered) / len(covered)
-            expected = max(baseline, MIN_RATE)
+            expected = max(baseline, min_rate)
             tests.append((stream, wk, rows, baseline, expected, poisson_tail(len(rows), expected)))
     keep = benjamini_hochberg([t[-1] for t in tests], q)
     found = [t for t, ok in zip(tests, keep, strict=True)
@@ -70,7 +70,7 @@ def surging(records: Sequence[Request], window: Window, *, min_count: int = 5, r
             label=f"{place} · {l1}", start=max(wk, window.start), end=min(wk + timedelta(days=6), window.end),
             request_ids=[r.id for r in rows],
             details={"place": place, "place_level": {"district": "区", "street": "街道"}.get(level, "地点"), "category_l1": l1,
-                     "week": wk.isoformat(), "baseline": round(baseline, 2), "ratio": round(len(rows) / max(baseline, MIN_RATE), 1),
+                     "week": wk.isoformat(), "baseline": round(baseline, 2), "ratio": round(len(rows) / max(baseline, min_rate), 1),
                      "p_value": float(f"{p:.3g}"), "first": first.isoformat(), "last": last.isoformat()},
         ))
     return out

@@ -23,12 +23,10 @@ from typing import Any
 import numpy as np
 
 from bot.analytics.records import Finding, Request, Window, matrix, span
+from bot.thresholds import threshold
 
 HISTORY_WEEKS = 4
 ASSIGN_SIMILARITY = 0.35
-NOVEL_BELOW = 0.45  # nearest earlier request less similar than this: nothing like it before
-TOGETHER_ABOVE = 0.55  # two novel requests this similar are one topic
-MIN_NEW = 3
 
 _STOP = set("""我们 你们 他们 这个 那个 一个 没有 什么 怎么 如何 请问 希望 能够 可以 已经 还是 就是 因为 所以 但是 而且 现在 问题 情况
 相关 部门 领导 您好 你好 谢谢 感谢 反映 投诉 举报 咨询 要求 解决 处理 一直 非常 每天 时候 这样 那么 这些 那些 自己 大家 进行 目前 不能
@@ -141,8 +139,16 @@ def discover(records: Sequence[Request], window: Window, *, max_topics: int = 20
     return sorted(out, key=lambda t: -t["count"])
 
 
-def new_topics(records: Sequence[Request], window: Window, *, min_history_days: int = 28) -> list[Finding]:
-    """First appearances (四首): window requests unlike anything before, and like each other, three or more."""
+def new_topics(records: Sequence[Request], window: Window, *, novel_below: float | None = None,
+               together_above: float | None = None) -> list[Finding]:
+    """First appearances (四首): window requests unlike anything before, and like each other, three or more.
+
+    The bars come from `analytics.new_topic` in thresholds.yaml unless given (the calibration passes its own).
+    """
+    novel_below = threshold("analytics.new_topic.novel_below") if novel_below is None else novel_below
+    together_above = threshold("analytics.new_topic.together_above") if together_above is None else together_above
+    min_new = int(threshold("analytics.new_topic.min_requests"))
+    min_history_days = threshold("analytics.new_topic.min_history_days")
     vectors, idx = matrix(records)
     if not len(vectors):
         return []
@@ -158,8 +164,8 @@ def new_topics(records: Sequence[Request], window: Window, *, min_history_days: 
     nearest_before = np.zeros(len(w))
     for s in range(0, len(w), 256):  # in slices: 256 × a long history stays around 100 MB
         nearest_before[s:s + 256] = (x[w[s:s + 256]] @ h.T).max(axis=1)
-    novel = w[nearest_before < NOVEL_BELOW]
-    if len(novel) < MIN_NEW:
+    novel = w[nearest_before < novel_below]
+    if len(novel) < min_new:
         return []
     sims = x[novel] @ x[novel].T
     # Connected components of the "alike" graph among the novel requests.
@@ -171,7 +177,7 @@ def new_topics(records: Sequence[Request], window: Window, *, min_history_days: 
             a = parent[a]
         return a
 
-    for a, b in zip(*np.nonzero(np.triu(sims >= TOGETHER_ABOVE, k=1)), strict=True):
+    for a, b in zip(*np.nonzero(np.triu(sims >= together_above, k=1)), strict=True):
         parent[find(int(a))] = find(int(b))
     groups: dict[int, list[int]] = {}
     for a in range(len(novel)):
@@ -180,9 +186,9 @@ def new_topics(records: Sequence[Request], window: Window, *, min_history_days: 
     out = []
     for members in groups.values():
         rows = [records[idx[novel[m]]] for m in members]
-        if len({r.text for r in rows}) < MIN_NEW:
+        if len({r.text for r in rows}) < min_new:
             continue
-        if len(rows) < 2 * MIN_NEW and len({r.day for r in rows}) < 2:
+        if len(rows) < 2 * min_new and len({r.day for r in rows}) < 2:
             continue  # a few alike messages on one day are more often one person writing again than a new topic
         terms = ctfidf_names([[tokens(r.full_text) for r in rows], background], top=3)[0]
         first, last = span(rows)
