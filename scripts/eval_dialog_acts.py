@@ -130,7 +130,7 @@ def run(rows: list[dict], harness: Harness) -> list[dict]:
             sid = harness.session(context)
             reply = harness.say(sid, row["text"])
             got = observed(reply)
-            result = {**row, "context": context, "got": got}
+            result = {**row, "context": context, "got": got, "emergency": bool(reply.emergency)}
             if row["act"] == "rating":
                 result["got_level"] = _level(reply)
             if row["act"] == "correction":
@@ -164,6 +164,8 @@ def summarise(results: list[dict], *, title: str, seconds: float) -> str:
                      f" = {len(fired) / len(none):.3f}"
                      + (" (" + ", ".join(f"{k} {v}" for k, v in Counter(r["got"] for r in fired).items()) + ")"
                         if fired else ""))
+    alarms = [r for r in results if r.get("emergency")]
+    lines.append(f"- emergency instructions given to these turns (none is an emergency): {len(alarms)}/{len(results)}")
     ratings = [r for r in results if r["act"] == "rating" and r["got"] == "rating" and r.get("got_level")]
     if ratings:
         right = sum(r["got_level"] == r["level"] for r in ratings)

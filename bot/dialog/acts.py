@@ -1,14 +1,16 @@
 """Conversational acts beside the request itself: asking for a person, being fed up with the bot, asking how far
-one's own earlier request has got.
+one's own earlier request has got, dropping the draft, and a verdict on a resolved ticket.
 
 Learnt from examples (bot/resources/dialog_acts.yaml) by two views of similarity, character n-grams and
 sentence embeddings, each measured against the act's examples and against look-alikes that are not the act;
-the threshold is fitted on leave-one-out margins of the examples. A message is read clause by clause, so a
+each act is told apart from its own look-alikes, the other acts' examples and the opening sentences of
+ordinary requests, and its threshold is the best balanced cut of the leave-one-out margins. A message is read clause by clause, so a
 request for a person inside a longer message is found.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,15 @@ import numpy as np
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-ACTS_FILE = Path(__file__).resolve().parent.parent / "resources" / "dialog_acts.yaml"
+from bot.triage.embedding import embed_cached
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+ACTS_FILE = RESOURCES / "dialog_acts.yaml"
+# Ordinary requests, none of them an act: their opening sentences are every act's background look-alikes.
+BACKGROUND_FILE = RESOURCES / "intake_examples.jsonl"
+BACKGROUND_CHARS = 40
+# Acts that may be said in one breath ("没用，我要人工"): their examples are not each other's look-alikes.
+COMPATIBLE = (frozenset({"handoff", "upset"}), frozenset({"upset", "unsatisfied"}))
 _CLAUSES = re.compile(r"[，,。．.！!？?；;：:、\s~～]+")
 MAX_CLAUSES = 8
 # A clause sharing few character n-grams with every example of the act is not worth an embedding.
@@ -40,6 +50,11 @@ class ActScores:
     handoff: float
     upset: float
     status: float = -1.0
+    cancel: float = -1.0
+    satisfied: float = -1.0
+    unsatisfied: float = -1.0
+    detail: float = -1.0
+    switch: float = -1.0
 
 
 def clauses(text: str) -> list[str]:
@@ -59,13 +74,13 @@ class _ActModel:
     separates the examples from the look-alikes when each is left out in turn.
     """
 
-    def __init__(self, yes: list[str], near: list[str], *, embedder: Embedder | None) -> None:
-        self.embedder = embedder
+    def __init__(self, yes: list[str], near: list[str], *, vectors: dict[str, np.ndarray] | None) -> None:
+        near = [t for t in dict.fromkeys(near) if t not in set(yes)]
         texts = yes + near
         self.is_yes = np.array([True] * len(yes) + [False] * len(near))
         self.tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True).fit(texts)
         self.ngrams = self.tfidf.transform(texts)
-        self.vectors = np.asarray(embedder.query(texts), dtype=np.float32) if embedder is not None else None
+        self.vectors = np.stack([vectors[t] for t in texts]) if vectors is not None else None
         ng = np.asarray((self.ngrams @ self.ngrams.T).todense(), dtype=np.float64)
         emb = (self.vectors @ self.vectors.T).astype(np.float64) if self.vectors is not None else None
         np.fill_diagonal(ng, -1.0)  # an example must not find itself
@@ -81,47 +96,79 @@ class _ActModel:
             margin = margin + EMBEDDING_WEIGHT * (emb[:, yes].max(1) - emb[:, near].max(1))
         return margin
 
-    def margin(self, parts: list[str]) -> float:
-        """The highest margin over the clauses, minus the threshold (above 0: the act)."""
+    def candidates(self, parts: list[str]) -> tuple[np.ndarray, list[int]]:
+        """The clauses' n-gram similarities, and the few clauses like the act enough to be worth embedding."""
         ng = np.asarray((self.tfidf.transform(parts) @ self.ngrams.T).todense(), dtype=np.float64)
         best = ng[:, self.is_yes].max(1)
-        # Only the few clauses most like the act are embedded: embedding is the expensive step.
-        keep = [int(i) for i in np.argsort(-best)[:EMBEDDED_CLAUSES] if best[i] >= NGRAM_GATE]
+        return ng, [int(i) for i in np.argsort(-best)[:EMBEDDED_CLAUSES] if best[i] >= NGRAM_GATE]
+
+    def margin(self, ng: np.ndarray, keep: list[int], vectors: dict[int, np.ndarray]) -> float:
+        """The highest margin over the kept clauses, minus the threshold (above 0: the act)."""
         if not keep:
             return -1.0
-        ng = ng[keep]
         emb = None
-        if self.embedder is not None and self.vectors is not None:
-            emb = (np.asarray(self.embedder.query([parts[i] for i in keep]), dtype=np.float32)
-                   @ self.vectors.T).astype(np.float64)
-        return float(self._margins(ng, emb).max() - self.threshold)
+        if self.vectors is not None and vectors:
+            emb = (np.stack([vectors[i] for i in keep]) @ self.vectors.T).astype(np.float64)
+        return float(self._margins(ng[keep], emb).max() - self.threshold)
 
 
 def _best_threshold(margins: np.ndarray, labels: np.ndarray) -> float:
-    """The cut between sorted margins that classifies the most examples right (midpoint, ties to the higher)."""
+    """The cut between sorted margins with the best balanced accuracy (the act's examples and the far more
+    numerous look-alikes count alike; midpoint, ties to the higher)."""
     order = np.sort(margins)
     cuts = (order[:-1] + order[1:]) / 2 if len(order) > 1 else order
-    best, best_cut = -1, 0.0
+    yes, no = max(int(labels.sum()), 1), max(int((~labels).sum()), 1)
+    best, best_cut = -1.0, 0.0
     for cut in cuts:
-        right = int(((margins > cut) == labels).sum())
-        if right >= best:
-            best, best_cut = right, float(cut)
+        above = margins > cut
+        score = (above & labels).sum() / yes + (~above & ~labels).sum() / no
+        if score >= best:
+            best, best_cut = float(score), float(cut)
     return best_cut
 
 
+def _background(path: Path = BACKGROUND_FILE) -> list[str]:
+    """The opening sentence of each ordinary request example, cut to a clause's length."""
+    texts = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            first = re.split(r"[。！!？?]", json.loads(line)["text"].strip())[0]
+            texts.append(first[:BACKGROUND_CHARS])
+    return [t for t in dict.fromkeys(texts) if t]
+
+
 class ActDetector:
-    """Finds a request for a person, plain frustration with the bot, or a status question, anywhere in a message."""
+    """Finds a request for a person, frustration with the bot, a status question, dropping the draft, or a verdict
+    on a resolved ticket (satisfied or not), anywhere in a message."""
 
     def __init__(self, *, embedder: Embedder | None, path: Path = ACTS_FILE) -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        self._acts = {name: _ActModel([str(t) for t in spec["examples"]], [str(t) for t in spec["near"]], embedder=embedder)
-                      for name, spec in data.items()}
+        self.embedder = embedder
+        examples = {name: [str(t) for t in spec["examples"]] for name, spec in data.items()}
+        background = _background()
+        # Each act is told apart from its own look-alikes, from the other acts' examples and from ordinary requests.
+        near = {name: [str(t) for t in spec["near"]]
+                      + [t for other, texts in examples.items()
+                         if other != name and frozenset({name, other}) not in COMPATIBLE for t in texts]
+                      + background
+                for name, spec in data.items()}
+        vectors = None
+        if embedder is not None:
+            texts = list(dict.fromkeys([t for ts in examples.values() for t in ts] + [t for ts in near.values() for t in ts]))
+            vectors = dict(zip(texts, embed_cached(embedder, texts, cache_dir=None), strict=True))
+        self._acts = {name: _ActModel(examples[name], near[name], vectors=vectors) for name in data}
 
     def scores(self, text: str) -> ActScores:
-        """Each act's margin for `text`."""
+        """Each act's margin for `text`; each clause worth it is embedded once, for all acts."""
         parts = clauses(text)
-        return ActScores(handoff=self._acts["handoff"].margin(parts), upset=self._acts["upset"].margin(parts),
-                         status=self._acts["status"].margin(parts))
+        found = {name: model.candidates(parts) for name, model in self._acts.items()}
+        wanted = sorted({i for _ng, keep in found.values() for i in keep})
+        vectors: dict[int, np.ndarray] = {}
+        if self.embedder is not None and wanted:
+            embedded = np.asarray(self.embedder.query([parts[i] for i in wanted]), dtype=np.float32)
+            vectors = dict(zip(wanted, embedded, strict=True))
+        margins = {name: self._acts[name].margin(ng, keep, vectors) for name, (ng, keep) in found.items()}
+        return ActScores(**margins)
 
     def wants_person(self, text: str) -> bool:
         """The citizen asks to talk to a person (in any wording, also inside a longer message)."""

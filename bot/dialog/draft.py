@@ -43,6 +43,8 @@ _NUMBER_KINDS = (
     ("number", re.compile(r"\d+号(?![楼院])")),
 )
 _ONLY_NUMBERS = re.compile(r"(?:\d+(?:号楼|栋|幢|单元|层|楼|室|号院|号))+")
+# Pronouns and demonstratives pointing back at the matter being told ("他们还卖酒", "这个情况持续半年了").
+_BACK_REFERENCE = re.compile(r"(他们|她们|他家|她家|人家|这家|那家|该店|店里|店家|对方|这种情况|这个情况|这事|这件事|此事)")
 _DETAIL_CUE = re.compile(r"^(还有|另外|补充|再补充|补充一下|而且|对了|顺便说一下|再说一下|还要说一下)")
 
 
@@ -105,6 +107,11 @@ def _field_of(text: str) -> str | None:
 def is_detail(text: str) -> bool:
     """The citizen adds to what they said ("还有，……", "补充一下……")."""
     return bool(_DETAIL_CUE.match(text.strip()))
+
+
+def refers_back(text: str) -> bool:
+    """The message points back at the matter already told, so it continues it rather than starting another."""
+    return bool(_BACK_REFERENCE.search(text))
 
 
 def compose_place(district: str | None, street: str | None, rest: str | None) -> str | None:

@@ -17,12 +17,13 @@ from bot.answer.question import question_part
 from bot.answer.types import AnswerResult
 from bot.dialog import followup, handoff, render, slots
 from bot.dialog.acts import ActDetector, ActScores
-from bot.dialog.draft import DraftEditor, has_field, is_detail, read_edit
+from bot.dialog.draft import DraftEditor, has_field, is_detail, read_edit, refers_back
 from bot.dialog.replies import R
 from bot.dialog.sessions import SessionLocks, ensure_session
 from bot.dialog.state import SessionState
 from bot.dialog.tables import EmergencyAlert
 from bot.dialog.tracking import attach_to_latest
+from bot.intake.contact import find_phones
 from bot.intake.extract import Extractor
 from bot.models import Reply, Turn
 from bot.pii import mask, mask_id_numbers
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 WELCOME = R.text("welcome")
 MAX_PARKED = 3
 MISSES_BEFORE_HANDOFF = 2
+# A new matter is named in a few characters ("房东不退押金"); fewer is an answer or a fragment.
+SWITCH_MIN_CHARS = 5
 
 
 class AnswererLike(Protocol):
@@ -159,8 +162,13 @@ class Dialog:
         if waiting is not None and (early := followup.read_rating(text)) is not None:
             return Reply(reply=followup.rate_reply(db, sid, text, early), intent="other")
         acts = self.acts.scores(text)
-        if acts.handoff > 0:
+        # A correction of the draft ("电话改一下，186…") is never taken for a learnt act that resembles it.
+        correcting = state.draft is not None and (read_edit(text) is not None or bool(find_phones(text)))
+        if acts.handoff > 0 and not correcting:
             return self._hand_off(db, turn, state, now, reason="citizen_asked")
+        # A verdict in other words ("这也叫办结？", "办得漂亮") while a resolved ticket waits for its rating.
+        if waiting is not None and (verdict := followup.learnt_rating(text, acts)) is not None:
+            return Reply(reply=followup.rate_reply(db, sid, text, verdict), intent="other")
         if acts.upset > 0 and not result.wants_intake and not self._answers_the_slot(state, text, result):
             return self._hand_off(db, turn, state, now, reason="upset")
         confirming = state.awaiting == "confirmation" and slots.is_yes(text)
@@ -175,7 +183,7 @@ class Dialog:
         status = result.intent == "status_query" or (
             acts.status > 0 and result.intent != "praise" and not states_problem(text))
         if state.draft is not None:
-            if slots.is_cancel(text):
+            if slots.is_cancel(text) or (acts.cancel > max(acts.status, 0) and not correcting):
                 return self._cancel(state)
             # The triage's status rule is explicit; the learnt act yields to a reply that fills the slot.
             if status and (result.intent == "status_query" or not self._answers_the_slot(state, text, result)):
@@ -216,7 +224,7 @@ class Dialog:
             reason if new else "", "")
         body = lead + opening + handoff.queued_text(db, row, now=now, new=new)
         if state.draft is not None:
-            body += "\n" + R.text("emergency_draft_kept").replace("脱险后", "稍后")
+            body += "\n" + R.text("handoff_draft_kept")
         return Reply(reply=body, intent="other", awaiting=state.awaiting,
                      ticket=render.public_ticket(state.draft, status="draft") if state.draft else None)
 
@@ -271,36 +279,45 @@ class Dialog:
         if edit is not None and (edit.marked or has_field(draft, edit.field)):
             state.draft = self.editor.apply(draft, edit, now=now, result=result)
             return self._next_step(state, prefix=R.text("updated_prefix"))
-        if is_detail(text) and draft.summary:
+        if (is_detail(text) or acts.detail > 0) and draft.summary:
             state.draft = self._add_detail(draft, text, now=now, result=result)
             return self._next_step(state, prefix=R.text("detail_added"))
         if result.asks_question and not result.wants_intake:
             return self._side_question(db, text, state, turn)
         filled = self._fill(draft, state.awaiting, text, now, result)
-        if filled is None and self._switches_topic(draft, text, result):
+        # A new matter may carry a time of its own ("停水两天了"); only a new place or contact makes it a correction.
+        if (filled is None or not _changed_contact_or_place(draft, filled)) and self._switches_topic(
+                draft, text, result, acts):
             state.parked = [*state.parked, draft][-MAX_PARKED:]
             state.draft, state.awaiting = None, None
             return self._start_draft(turn, text, now, state, result, answer=None,
                                      prefix=R.text("parked", summary=_short(draft)) + "\n")
         if filled is None:
-            if result.wants_intake and draft.summary:
+            if (result.wants_intake or refers_back(text)) and draft.summary and not slots.is_vague(text):
                 state.draft = self._add_detail(draft, text, now=now, result=result)
                 return self._next_step(state, prefix=R.text("detail_added"))
             return Reply(reply=R.text("not_understood") + self._ask_text(state), intent=draft.intent,
                          awaiting=state.awaiting, ticket=render.public_ticket(draft, status="draft"))
+        # At the read-back every fact given again corrects what was read back: say so.
+        corrected = state.awaiting == "confirmation"
         state.draft = filled
-        return self._next_step(state)
+        return self._next_step(state, prefix=R.text("updated_prefix") if corrected else "")
 
     def _add_detail(self, draft: Ticket, text: str, *, now: datetime, result: TriageResult) -> Ticket:
         facts = self.editor.facts(text, now=now, result=result, channel=draft.channel)
         return self.editor.merge(self.editor.describe(draft, text, result=result), facts)
 
-    def _switches_topic(self, draft: Ticket, text: str, result: TriageResult) -> bool:
-        """A new, different request in the middle of a draft (not an answer, not a detail of this one)."""
-        if not result.wants_intake or not draft.summary or len(text) < 10 or slots.is_vague(text):
+    def _switches_topic(self, draft: Ticket, text: str, result: TriageResult, acts: ActScores) -> bool:
+        """A new, different request in the middle of a draft (not an answer, not a detail of this one): said so
+        ("先不说这个了，……"), or a problem of another category that does not point back at this one."""
+        if not result.wants_intake or not draft.summary or slots.is_vague(text):
+            return False
+        if acts.switch > 0:
+            return True
+        if acts.detail > 0 or refers_back(text) or len(re.findall(r"[\u4e00-\u9fff]", text)) < SWITCH_MIN_CHARS:
             return False
         same = draft.category is not None and draft.category.level1 == result.category.level1
-        return not same and result.category.confidence >= 0.4
+        return not same and result.category.confidence >= threshold("dialog.switch_confidence")
 
     def _side_question(self, db: Session, text: str, state: SessionState, turn: Turn) -> Reply:
         """A question asked mid-intake: answer it, then ask for the awaited slot again."""
@@ -420,6 +437,10 @@ class Dialog:
 def _merge_location(current: Location, shared: Location) -> Location:
     """The channel's coordinates and label on top of whatever the citizen typed."""
     return current.model_copy(update={k: v for k, v in shared.model_dump().items() if v is not None})
+
+
+def _changed_contact_or_place(draft: Ticket, filled: Ticket) -> bool:
+    return filled.location != draft.location or filled.contact != draft.contact
 
 
 def _short(draft: Ticket) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.dialog import tracking
+from bot.dialog.acts import ActScores
 from bot.dialog.replies import R
 from bot.errors import BadInput
 from bot.store.tables import TicketRow
@@ -56,6 +57,15 @@ def read_rating(text: str) -> Rating | None:
         comment = pattern.sub("", comment)
     comment = re.sub(r"^(我对|对)?(处理结果|办理结果|结果|这次处理)?(很|非常|比较|挺)?", "", comment)
     comment = comment.strip("，,。！!、 ：:")
+    return Rating(level=level, comment=comment if len(re.sub(r"\W", "", comment)) >= 2 else None)
+
+
+def learnt_rating(text: str, acts: ActScores) -> Rating | None:
+    """The verdict the act models read where the closed vocabulary found none (不满意 wins a tie)."""
+    if max(acts.satisfied, acts.unsatisfied) <= 0:
+        return None
+    level = "不满意" if acts.unsatisfied >= acts.satisfied else "满意"
+    comment = text.strip().strip("，,。！!、 ")
     return Rating(level=level, comment=comment if len(re.sub(r"\W", "", comment)) >= 2 else None)
 
 
