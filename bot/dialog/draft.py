@@ -114,6 +114,13 @@ def refers_back(text: str) -> bool:
     return bool(_BACK_REFERENCE.search(text))
 
 
+def is_firm_place(location: Location) -> bool:
+    """A place that can stand as a correction: it names a district or street, or a building, unit or room number."""
+    if location.district or location.street:
+        return True
+    return any(pattern.search(location.raw or "") for _kind, pattern in _NUMBER_KINDS)
+
+
 def compose_place(district: str | None, street: str | None, rest: str | None) -> str | None:
     """One line for the place: district, street and the rest, without repeating a part."""
     text = ""

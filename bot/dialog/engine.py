@@ -17,7 +17,7 @@ from bot.answer.question import question_part
 from bot.answer.types import AnswerResult
 from bot.dialog import followup, handoff, render, slots
 from bot.dialog.acts import ActDetector, ActScores
-from bot.dialog.draft import DraftEditor, has_field, is_detail, read_edit, refers_back
+from bot.dialog.draft import DraftEditor, has_field, is_detail, is_firm_place, read_edit, refers_back
 from bot.dialog.replies import R
 from bot.dialog.sessions import SessionLocks, ensure_session
 from bot.dialog.state import SessionState
@@ -183,7 +183,8 @@ class Dialog:
         status = result.intent == "status_query" or (
             acts.status > 0 and result.intent != "praise" and not states_problem(text))
         if state.draft is not None:
-            if slots.is_cancel(text) or (acts.cancel > max(acts.status, 0) and not correcting):
+            if slots.is_cancel(text) or (acts.cancel > max(acts.status, 0) and not correcting
+                                         and not self._answers_the_slot(state, text, result)):
                 return self._cancel(state)
             # The triage's status rule is explicit; the learnt act yields to a reply that fills the slot.
             if status and (result.intent == "status_query" or not self._answers_the_slot(state, text, result)):
@@ -337,6 +338,9 @@ class Dialog:
             facts = facts.model_copy(update={"location": loc})
         elif slot == "contact_phone" and not facts.contact.phone and slots.wants_anonymous(text):
             facts = facts.model_copy(update={"contact": facts.contact.model_copy(update={"anonymous": True})})
+        elif slot == "confirmation" and not is_firm_place(facts.location):
+            # "他们的排风扇对着小区" names no place of its own: it must not overwrite the address read back.
+            facts = facts.model_copy(update={"location": Location()})
         # At the read-back, facts the citizen gives again are corrections of what was read back.
         replace = frozenset({"location", "contact_phone", "occurred_at"}) if slot == "confirmation" else frozenset()
         merged = self.editor.merge(merged, facts.model_copy(update={"attachments": []}), replace=replace)
