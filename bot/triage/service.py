@@ -55,14 +55,15 @@ class Triage:
 
     def classify_many(self, texts: list[str], *, titles: list[str | None] | None = None,
                       skip: float | None = None) -> list[TriageResult]:
-        """Triage many messages: the category model runs batched (one embedder call for the batch, and only
-        for the messages its cheap components are unsure of)."""
+        """Triage many messages, batched: the category model makes one embedder call for the batch (only for
+        the messages its cheap components are unsure of), and the emergency check one more for every part of
+        every message (`DangerDetector.detect_many`, the same hits as `detect` one by one)."""
         titles = titles or [None] * len(texts)
         categories = self.classifier.predict_many(texts, titles=titles, skip=skip)
+        fulls = [f"{title}。{text}" if title else text for text, title in zip(texts, titles, strict=True)]
+        hits = self.detector.detect_many(fulls)
         out = []
-        for text, title, category in zip(texts, titles, categories, strict=True):
-            full = f"{title}。{text}" if title else text
-            hit = self.detector.detect(full)
+        for text, title, full, category, hit in zip(texts, titles, fulls, categories, hits, strict=True):
             intent: IntentResult = detect_intent(text, title=title)
             out.append(TriageResult(
                 intent="emergency" if hit else intent.intent,
