@@ -118,6 +118,18 @@ class Runtime:
         thread.start()
         return thread
 
+    def taxonomy_changed(self) -> None:
+        """An admin saved the taxonomy: triage and the extractor use it from the next turn, without a restart.
+        Parts not built yet need nothing: they are built from the file in force. (Routing needs no hook: the
+        router reloads on the next ticket, `bot.dispatch.routing.load_router`.)"""
+        if "triage" not in self.__dict__:
+            return
+        from bot.triage.service import refit_triage
+
+        refit_triage(self.triage, self.settings)
+        if "extractor" in self.__dict__:
+            self.extractor.taxonomy = self.triage.taxonomy
+
     @cached_property
     def gateway(self) -> Gateway:
         """The one door to language models."""

@@ -16,6 +16,7 @@ from typing import Any
 from bot import taxonomy
 from bot.dispatch import routing
 from bot.errors import BadInput, InvalidConfig, NotFound
+from bot.triage.examples import load_examples
 
 MAX_RULES = 500
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -64,9 +65,15 @@ def _level1(data: dict[str, Any], level1: str) -> dict[str, Any]:
     return top
 
 
-def _save_taxonomy(overrides_dir: Path, data: dict[str, Any]) -> taxonomy.Taxonomy:
+def save_taxonomy(overrides_dir: Path, data: dict[str, Any]) -> taxonomy.Taxonomy:
+    """Store a whole taxonomy once it is valid, the routing table in force still fits it, and every labelled
+    example still has its category (triage is refitted on it at once, `Runtime.taxonomy_changed`)."""
     proposed = taxonomy.parse_taxonomy(data)
     routing.check_taxonomy_change(overrides_dir, proposed)
+    try:
+        load_examples(proposed)
+    except InvalidConfig as exc:
+        raise InvalidConfig(f"修改后的分类与分类器的训练示例不一致：{exc}") from exc
     return taxonomy.save_override(overrides_dir, data)
 
 
@@ -92,7 +99,7 @@ def put_subcategory(overrides_dir: Path, level1: str, name: str,
                         after)
     else:
         children[index] = after
-    tax = _save_taxonomy(overrides_dir, data)
+    tax = save_taxonomy(overrides_dir, data)
     stored = next(c for c in tax.level1(level1).children if c.name == new_name)  # type: ignore[union-attr]
     return before, stored.model_dump(mode="json")
 
@@ -105,7 +112,7 @@ def delete_subcategory(overrides_dir: Path, level1: str, name: str) -> dict[str,
     if before is None:
         raise NotFound(f"分类路径有误：“{level1}”下没有二级分类“{name}”")
     top["children"] = [c for c in top["children"] if c["name"] != name]
-    _save_taxonomy(overrides_dir, data)
+    save_taxonomy(overrides_dir, data)
     return before
 
 

@@ -28,6 +28,7 @@ from bot.answer.question import question_part
 from bot.answer.types import AnswerResult
 from bot.desk.tables import AgentCall, CallSuggestion, CallTurn
 from bot.dialog import slots
+from bot.dialog.alerts import call_session_id, record_alert
 from bot.dialog.draft import DraftEditor, has_field, read_edit
 from bot.dialog.render import BEIJING
 from bot.errors import BadInput, Conflict, NotFound
@@ -126,6 +127,7 @@ class CallAssist:
         kind, draft = self._read(draft, text, turns, now=now, result=result)
         if hit is not None:
             draft = draft.model_copy(update={"urgency": "emergency"})
+            record_alert(db, session_id=call_session_id(call_id), channel="agent", hit=hit, text=text)
         turn = CallTurn(call_id=call_id, role="caller", kind=kind, text=text[:4000])
         db.add(turn)
         db.flush()

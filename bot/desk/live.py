@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.desk.tables import AgentCall
 from bot.dialog import handoff
+from bot.dialog.alerts import CALL_PREFIX
 from bot.dialog.state import SessionState
 from bot.dialog.tables import EmergencyAlert, HandoffRow
 from bot.errors import NotFound
@@ -80,13 +82,22 @@ def _kind_labels() -> dict[str, str]:
 
 
 def alerts(db: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Emergencies the bot flagged in the last day, newest first (text already masked when stored)."""
+    """Emergencies the bot flagged in the last day, newest first (text already masked when stored). One heard in
+    a call (call assist) carries its call id and the agent taking the call."""
     since = (now or utcnow()) - ALERT_WINDOW
-    rows = db.scalars(select(EmergencyAlert).where(EmergencyAlert.created_at >= since)
-                      .order_by(EmergencyAlert.id.desc()).limit(MAX_ALERTS))
-    return [{"id": r.id, "session_id": r.session_id, "channel": r.channel, "kind": r.kind,
-             "kind_label": _kind_labels().get(r.kind, r.kind), "numbers": [n for n in r.numbers.split(",") if n],
-             "text": r.text, "at": iso(r.created_at)} for r in rows]
+    rows = list(db.scalars(select(EmergencyAlert).where(EmergencyAlert.created_at >= since)
+                           .order_by(EmergencyAlert.id.desc()).limit(MAX_ALERTS)))
+    call_ids = {r.session_id.removeprefix(CALL_PREFIX) for r in rows if r.session_id.startswith(CALL_PREFIX)}
+    agents = dict(db.execute(select(AgentCall.call_id, AgentCall.agent).where(AgentCall.call_id.in_(call_ids)))
+                  .tuples().all()) if call_ids else {}
+    out = []
+    for r in rows:
+        call_id = r.session_id.removeprefix(CALL_PREFIX) if r.session_id.startswith(CALL_PREFIX) else None
+        out.append({"id": r.id, "session_id": r.session_id, "channel": r.channel, "kind": r.kind,
+                    "kind_label": _kind_labels().get(r.kind, r.kind),
+                    "numbers": [n for n in r.numbers.split(",") if n], "text": r.text, "at": iso(r.created_at),
+                    "call_id": call_id, "agent": agents.get(call_id) if call_id else None})
+    return out
 
 
 def _last_messages(db: Session, session_ids: list[str]) -> dict[str, dict[str, list[ChatMessage]]]:

@@ -17,11 +17,11 @@ from bot.answer.question import question_part
 from bot.answer.types import AnswerResult
 from bot.dialog import followup, handoff, render, slots
 from bot.dialog.acts import ActDetector, ActScores
+from bot.dialog.alerts import record_alert
 from bot.dialog.draft import DraftEditor, has_field, is_detail, is_firm_place, read_edit, refers_back
 from bot.dialog.replies import R
 from bot.dialog.sessions import SessionLocks, ensure_session
 from bot.dialog.state import SessionState
-from bot.dialog.tables import EmergencyAlert
 from bot.dialog.tracking import attach_to_latest
 from bot.intake.contact import find_phones
 from bot.intake.extract import Extractor
@@ -401,10 +401,8 @@ class Dialog:
     # --- emergencies and channel facts ---------------------------------------------------------
     def _emergency(self, db: Session, turn: Turn, text: str, state: SessionState, hit,  # noqa: ANN001
                    *, draft_note: bool = True) -> Reply:
-        db.add(EmergencyAlert(session_id=turn.session_id, channel=turn.channel, kind=hit.kind,
-                              numbers=",".join(hit.numbers), text=mask(text)[:2000]))
+        record_alert(db, session_id=turn.session_id, channel=turn.channel, hit=hit, text=text)
         state.emergencies += 1
-        log.warning("emergency (%s) in session %s", hit.kind, mask(turn.session_id))
         reply = emergency_reply(hit)
         if state.draft is not None and draft_note:
             reply += R.text("emergency_draft_kept")

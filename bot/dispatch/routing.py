@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.datafiles import write_yaml_atomic
+from bot.datafiles import generation, write_yaml_atomic
 from bot.errors import InvalidConfig
 from bot.names import name_problem
 from bot.taxonomy import Taxonomy, load_taxonomy
@@ -372,11 +372,12 @@ def load_table(path: Path, taxonomy: Taxonomy | None = None) -> RoutingTable:
     return parse_table(data, taxonomy)
 
 
-_cache: dict[Path, tuple[int, Taxonomy, Router]] = {}
+_cache: dict[Path, tuple[tuple[int, int], Taxonomy, Router]] = {}
 
 
 def load_router(overrides_dir: Path | None = None) -> Router:
-    """The router from the admin's override if there is one, else the shipped table; reloaded when the file changes.
+    """The router from the admin's override if there is one, else the shipped table; reloaded when the file changes
+    or this process saved an admin data file (`bot.datafiles.generation`), so the next ticket uses an admin's edit.
 
     The table is checked against the taxonomy in force for the same overrides dir, and re-checked when that
     taxonomy changes; a table naming a category it does not have is refused (InvalidConfig with the reason).
@@ -385,13 +386,13 @@ def load_router(overrides_dir: Path | None = None) -> Router:
     path = SHIPPED_PATH
     if overrides_dir is not None and (overrides_dir / OVERRIDE_NAME).exists():
         path = overrides_dir / OVERRIDE_NAME
-    mtime = path.stat().st_mtime_ns
+    key = (path.stat().st_mtime_ns, generation())
     cached = _cache.get(path)
-    if cached and cached[0] == mtime and cached[1] is taxonomy:
+    if cached and cached[0] == key and cached[1] is taxonomy:
         return cached[2]
     table = load_table(path, taxonomy)
     router = Router(table, taxonomy)
-    _cache[path] = (mtime, taxonomy, router)
+    _cache[path] = (key, taxonomy, router)
     return router
 
 

@@ -209,32 +209,68 @@ class DangerDetector:
 
     def assess(self, text: str) -> Assessment:
         """Score the message and its sentences; the most dangerous part decides."""
-        from bot.textkit import sentences
+        return self.assess_many([text])[0]
 
-        text = (text or "").strip()
-        if not text:
-            return Assessment(0.0, False, None, "")
-        parts = [text[:EMBED_CHARS]]
-        pieces = sentences(text)
-        if len(text) >= SPLIT_FROM or len(pieces) > 1:  # "请问怎么投诉？楼道着火了": each sentence counts
-            parts += [s for s in pieces[:MAX_SENTENCES] if len(s) >= 4 and s != parts[0]]
-        vectors = embed_batched(self.embedder, parts)
-        scores = self._flag_model.proba(parts, vectors)
-        best = int(np.argmax(scores))
-        score = float(scores[best])
-        kind_probs = self._kind_lr.predict_proba(self._kind_features([parts[best]], vectors[best : best + 1]))[0]
-        hazard = self.hazards[str(self._kind_lr.classes_[int(np.argmax(kind_probs))])]
-        return Assessment(score, score >= self.flag, hazard, parts[best])
+    def assess_many(self, texts: list[str]) -> list[Assessment]:
+        """`assess` for each text, with the parts of every text embedded in one embedder call and each model
+        run once over the batch (the per-part features do not depend on the other parts, so every result is
+        the one `assess` gives for that text alone)."""
+        split = [_parts((text or "").strip()) for text in texts]
+        flat = [part for parts in split for part in parts]
+        if not flat:
+            return [Assessment(0.0, False, None, "") for _ in texts]
+        vectors = embed_batched(self.embedder, flat, batch=len(flat))
+        scores = self._flag_model.proba(flat, vectors)
+        best: list[int] = []  # index into `flat` of each non-empty text's highest-scoring part
+        start = 0
+        for parts in split:
+            if parts:
+                best.append(start + int(np.argmax(scores[start : start + len(parts)])))
+            start += len(parts)
+        kind_probs = self._kind_lr.predict_proba(self._kind_features([flat[i] for i in best], vectors[best]))
+        kinds = iter(zip(best, kind_probs, strict=True))
+        out = []
+        for parts in split:
+            if not parts:
+                out.append(Assessment(0.0, False, None, ""))
+                continue
+            i, probs = next(kinds)
+            score = float(scores[i])
+            hazard = self.hazards[str(self._kind_lr.classes_[int(np.argmax(probs))])]
+            out.append(Assessment(score, score >= self.flag, hazard, flat[i]))
+        return out
 
     def detect(self, text: str):  # noqa: ANN201 - EmergencyHit, imported lazily to avoid a cycle
         """The emergency the text describes as happening now, else None."""
-        from bot.triage.emergency import EmergencyHit
+        return self.detect_many([text])[0]
 
-        a = self.assess(text)
-        if not a.flagged or a.hazard is None:
-            return None
-        h = a.hazard
-        return EmergencyHit(h.id, h.label, tuple(h.numbers), h.first_step, a.evidence[:60], score=round(a.score, 3))
+    def detect_many(self, texts: list[str]) -> list:
+        """`detect` for each text, embedding every part of the batch in one embedder call (for imports and
+        `hotline classify`; a chat turn calls `detect`)."""
+        return [_hit(a) for a in self.assess_many(texts)]
+
+
+def _parts(text: str) -> list[str]:
+    """The parts of a stripped message that are scored: its opening, and each sentence when it is long or has
+    several ("请问怎么投诉？楼道着火了": each sentence counts). None for an empty message."""
+    from bot.textkit import sentences
+
+    if not text:
+        return []
+    parts = [text[:EMBED_CHARS]]
+    pieces = sentences(text)
+    if len(text) >= SPLIT_FROM or len(pieces) > 1:
+        parts += [s for s in pieces[:MAX_SENTENCES] if len(s) >= 4 and s != parts[0]]
+    return parts
+
+
+def _hit(a: Assessment):  # noqa: ANN202 - EmergencyHit, imported lazily to avoid a cycle
+    from bot.triage.emergency import EmergencyHit
+
+    if not a.flagged or a.hazard is None:
+        return None
+    h = a.hazard
+    return EmergencyHit(h.id, h.label, tuple(h.numbers), h.first_step, a.evidence[:60], score=round(a.score, 3))
 
 
 def build_detector(*, embedder: Embedder, training: list[Example] | None = None, exclude: Iterable[str] = (),

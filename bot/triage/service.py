@@ -31,12 +31,17 @@ class TriageResult:
 
 
 class Triage:
-    """Classifies messages; built once at start-up (training takes a few seconds)."""
+    """Classifies messages; built once at start-up (training takes a few seconds), refitted in place when an
+    admin edits the taxonomy (`refit_triage`), so every holder of it sees the edit."""
 
     def __init__(self, *, taxonomy: Taxonomy, classifier: CategoryClassifier, detector: DangerDetector) -> None:
         self.taxonomy = taxonomy
         self.classifier = classifier
         self.detector = detector
+
+    def use(self, *, taxonomy: Taxonomy, classifier: CategoryClassifier) -> None:
+        """Classify with another taxonomy and the classifier fitted to it, from the next message on."""
+        self.taxonomy, self.classifier = taxonomy, classifier
 
     def warm_up(self) -> None:
         """Make the first real message as fast as the hundredth: load the embedder's model and run every
@@ -55,14 +60,15 @@ class Triage:
 
     def classify_many(self, texts: list[str], *, titles: list[str | None] | None = None,
                       skip: float | None = None) -> list[TriageResult]:
-        """Triage many messages: the category model runs batched (one embedder call for the batch, and only
-        for the messages its cheap components are unsure of)."""
+        """Triage many messages, batched: the category model makes one embedder call for the batch (only for
+        the messages its cheap components are unsure of), and the emergency check one more for every part of
+        every message (`DangerDetector.detect_many`, the same hits as `detect` one by one)."""
         titles = titles or [None] * len(texts)
         categories = self.classifier.predict_many(texts, titles=titles, skip=skip)
+        fulls = [f"{title}。{text}" if title else text for text, title in zip(texts, titles, strict=True)]
+        hits = self.detector.detect_many(fulls)
         out = []
-        for text, title, category in zip(texts, titles, categories, strict=True):
-            full = f"{title}。{text}" if title else text
-            hit = self.detector.detect(full)
+        for text, title, full, category, hit in zip(texts, titles, fulls, categories, hits, strict=True):
             intent: IntentResult = detect_intent(text, title=title)
             out.append(TriageResult(
                 intent="emergency" if hit else intent.intent,
@@ -81,11 +87,21 @@ def build_triage(settings: Settings | None = None, *, embedder: Embedder | None 
     """Load and validate the taxonomy, examples and emergency keywords; fit the classifier or load its cached fit."""
     settings = settings or get_settings()
     taxonomy = load_taxonomy(settings.overrides_dir)
-    classifier = fit_classifier(
-        taxonomy=taxonomy,
-        examples=load_examples(taxonomy),
-        embedder=embedder or default_embedder(),
-        cache_dir=cache_dir or settings.data_dir / "cache",
-    )
+    classifier = _fit(taxonomy, embedder=embedder or default_embedder(), cache_dir=cache_dir or settings.data_dir / "cache")
     detector = load_detector(embedder=classifier.embedder, cache_dir=cache_dir or settings.data_dir / "cache")
     return Triage(taxonomy=taxonomy, classifier=classifier, detector=detector)
+
+
+def refit_triage(triage: Triage, settings: Settings | None = None, *, cache_dir: Path | None = None) -> None:
+    """After an admin's taxonomy edit: `triage` uses the taxonomy in force and a classifier fitted to it (the
+    examples' vectors are cached, so only the changed categories are embedded)."""
+    settings = settings or get_settings()
+    taxonomy = load_taxonomy(settings.overrides_dir)
+    if taxonomy.model_dump() == triage.taxonomy.model_dump():
+        return
+    classifier = _fit(taxonomy, embedder=triage.classifier.embedder, cache_dir=cache_dir or settings.data_dir / "cache")
+    triage.use(taxonomy=taxonomy, classifier=classifier)
+
+
+def _fit(taxonomy: Taxonomy, *, embedder: Embedder, cache_dir: Path) -> CategoryClassifier:
+    return fit_classifier(taxonomy=taxonomy, examples=load_examples(taxonomy), embedder=embedder, cache_dir=cache_dir)

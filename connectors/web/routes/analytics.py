@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.desk import calls
 from bot.dispatch.tables import TicketAssignment
 from bot.store.db import utcnow
 from bot.store.tables import ChatMessage, TicketRow, UnansweredQuestion
@@ -49,7 +50,8 @@ def _day(value: datetime) -> str:
 
 @router.get("/summary")
 def summary(_staff: AnalystDep, db: DbDep, days: Days = 30) -> dict[str, Any]:
-    """Tickets by status, category, district and urgency; direct-reply share; overdue tickets."""
+    """Tickets by status, category, district and urgency; direct-reply share; overdue tickets; how call-assist
+    suggestions were used."""
     since = _since(days)
     total = db.scalar(select(func.count(TicketRow.id)).where(TicketRow.created_at >= since)) or 0
     consult = db.scalar(select(func.count(ChatMessage.id)).where(
@@ -77,6 +79,8 @@ def summary(_staff: AnalystDep, db: DbDep, days: Days = 30) -> dict[str, Any]:
         "ungrounded_answers": min(ungrounded, consult),
         "direct_reply_share": round(grounded / handled, 4) if handled else None,
         "overdue": overdue,
+        # Call assist: how agents used the suggested replies (as is, edited, discarded).
+        "suggestions": calls.suggestion_rates(db, since=since),
     }
 
 

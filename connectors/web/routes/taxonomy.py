@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from bot import taxonomy
 from bot.admin import audit, config_edits
-from bot.dispatch import routing
 from connectors.web.deps import AdminDep, DbDep, RuntimeDep
 
 router = APIRouter(prefix="/api/admin/taxonomy", tags=["admin"])
@@ -24,12 +23,11 @@ def read_taxonomy(runtime: RuntimeDep, _admin: AdminDep) -> dict[str, Any]:
 @router.put("")
 def replace_taxonomy(runtime: RuntimeDep, admin: AdminDep, db: DbDep,
                      data: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    """Validate and store a new taxonomy; triage picks it up on the next start."""
+    """Validate and store a new taxonomy; the next turn is triaged with it."""
     overrides = runtime.settings.overrides_dir
     old = taxonomy.load_taxonomy(overrides)
-    # Both checks raise InvalidConfig → 400 with the reason, and nothing is written.
-    routing.check_taxonomy_change(overrides, taxonomy.parse_taxonomy(data))
-    tax = taxonomy.save_override(overrides, data)
+    tax = config_edits.save_taxonomy(overrides, data)  # InvalidConfig → 400 with the reason, nothing written
+    runtime.taxonomy_changed()
     before, after = config_edits.taxonomy_changes(old.model_dump(mode="json"), tax.model_dump(mode="json"))
     audit.record(db, actor=admin.name, role=admin.role, action="taxonomy.replace", target=tax.version,
                  before={"version": old.version, **before}, after={"version": tax.version, **after})
@@ -55,6 +53,7 @@ def put_subcategory(level1: Name, level2: Name, body: SubCategoryIn, runtime: Ru
     """Create or replace one second-level category; an unknown first level is 404, a bad edit 400."""
     before, after = config_edits.put_subcategory(runtime.settings.overrides_dir, level1, level2,
                                                  body.model_dump(exclude_none=True))
+    runtime.taxonomy_changed()
     audit.record(db, actor=admin.name, role=admin.role, action="taxonomy.create" if before is None
                  else "taxonomy.update", target=f"{level1}/{level2}", before=before, after=after)
     return {"level1": level1, "category": after}
@@ -65,6 +64,7 @@ def delete_subcategory(level1: Name, level2: Name, runtime: RuntimeDep, admin: A
                        db: DbDep) -> dict[str, Any]:
     """Remove one second-level category; refused (400) while a routing rule names it."""
     before = config_edits.delete_subcategory(runtime.settings.overrides_dir, level1, level2)
+    runtime.taxonomy_changed()
     audit.record(db, actor=admin.name, role=admin.role, action="taxonomy.delete", target=f"{level1}/{level2}",
                  before=before)
     return {"deleted": f"{level1}/{level2}"}

@@ -73,15 +73,17 @@
           canTake ? "查看会话" : "旁听会话")));
   }
 
+  // An emergency heard in a call (call assist) names the call and the agent taking it; there is no chat to open.
   function alertItem(a) {
+    const where = a.call_id ? `来电 ${a.call_id}（坐席 ${a.agent || "未知"}）` : `会话 ${a.session_id}`;
     return el("li", { class: "ticket overdue", dataset: { sessionId: a.session_id } },
       el("div", { class: "section-head" },
         el("strong", {}, a.kind_label),
         el("span", {}, el("span", { class: "badge danger" }, (a.numbers || []).join(" / ")),
           el("span", { class: "badge" }, CHANNELS[a.channel] || a.channel))),
-      el("p", { class: "muted small" }, `${fmtTime(a.at)} · 会话 ${a.session_id}`),
+      el("p", { class: "muted small alert-source" }, `${fmtTime(a.at)} · ${where}`),
       el("p", {}, a.text),
-      el("div", { class: "actions" },
+      a.call_id ? null : el("div", { class: "actions" },
         el("button", { type: "button", class: "ghost small", onclick: () => openSession(a.session_id) }, "查看会话")));
   }
 

@@ -47,6 +47,13 @@
       tile("consult", "咨询答复", d.consult_answers),
       tile("grounded", "有据直接答复", d.grounded_answers),
       tile("share", "直接答复率", share)));
+    const sug = d.suggestions;
+    const rate = (o) => (sug.rates[o] === null ? "—" : `${(sug.rates[o] * 100).toFixed(1)}%（${sug[o]} 条）`);
+    $("suggestion-tiles").replaceChildren(el("tr", {},
+      tile("suggestions", "来电建议答复（已处理）", sug.decided),
+      tile("used", "原样采用", rate("used")),
+      tile("edited", "修改后采用", rate("edited")),
+      tile("discarded", "未采用", rate("discarded"))));
     $("breakdowns").replaceChildren(
       breakdown("状态", d.by_status, STATUS_LABELS),
       breakdown("一级分类", d.by_category),

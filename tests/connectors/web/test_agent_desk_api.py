@@ -143,6 +143,33 @@ def test_an_emergency_in_a_chat_is_pushed_as_an_alert(http: httpx.Client, runtim
         assert alert["kind_label"] == "火情" and alert["at"].endswith("+00:00")
 
 
+def test_an_emergency_in_a_call_reaches_another_agent_as_an_alert_and_an_ordinary_turn_does_not(
+        http: httpx.Client, runtime: Runtime) -> None:
+    li = _bearer(runtime, "agent", "坐席小李")
+    wang = _bearer(runtime, "agent", "坐席小王")
+    quiet = http.post("/api/agent/calls", headers=li).json()["call_id"]
+    ordinary = http.post(f"/api/agent/calls/{quiet}/turns", headers=li,
+                         json={"text": "我们楼下新开的烧烤店每天晚上油烟特别大，呛得窗户都不敢开"})
+    assert ordinary.status_code == 200 and ordinary.json()["alert"] is None
+    assert http.get("/api/agent/alerts", headers=wang).json()["alerts"] == []
+
+    with _stream(http, wang) as res:
+        desk = Desk(res)
+        assert desk.until(lambda d: True)["alerts"] == []
+        call_id = http.post("/api/agent/calls", headers=li).json()["call_id"]
+        turn = http.post(f"/api/agent/calls/{call_id}/turns", headers=li,
+                         json={"text": "救命，我家厨房着火了，火越来越大，我电话13812345678"})
+        assert turn.status_code == 200 and turn.json()["alert"]
+        data = desk.until(lambda d: bool(d["alerts"]))
+    [alert] = data["alerts"]
+    assert alert["session_id"] == f"call:{call_id}" and alert["channel"] == "agent"
+    assert alert["call_id"] == call_id and alert["agent"] == "坐席小李"
+    assert alert["kind_label"] == "火情" and "119" in alert["numbers"]
+    assert "着火" in alert["text"] and "13812345678" not in alert["text"]
+    listed = http.get("/api/agent/alerts", headers=wang).json()["alerts"]
+    assert [a["session_id"] for a in listed] == [f"call:{call_id}"]
+
+
 def test_citizens_and_units_cannot_use_the_desk(http: httpx.Client, runtime: Runtime) -> None:
     unit = _bearer(runtime, "unit", "haidian.cgzf")
     admin = _bearer(runtime, "admin", "管理员")

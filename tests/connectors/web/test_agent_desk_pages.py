@@ -9,8 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
+from bot import auth
+from bot.store.db import session_scope
 from connectors.runtime import Runtime
 from tests.connectors.web.test_conversation_pages import _last_bot, _turn
 from tests.connectors.web.test_pages import (  # noqa: F401 - fixtures are used by name
@@ -93,3 +96,25 @@ def test_an_agent_takes_over_a_citizen_replies_and_hands_back(page, agent_page, 
     expect(agent_page.locator("#handoff li[data-status]")).to_have_count(0)
     expect(agent_page.locator("#conv-form")).to_be_hidden()
     expect(agent_page.locator("#conv-holder")).to_have_text(re.compile("智能助手服务中"))
+
+
+def test_an_emergency_in_another_agents_call_is_pushed_to_the_desk_with_the_call_and_agent(
+        agent_page, server: str, runtime: Runtime) -> None:  # noqa: ANN001, F811
+    _add_user(runtime, "xiaowang", "agent", "agent-pass-2")
+    _sign_in(agent_page, "xiaowang", "agent-pass-2")
+    agent_page.wait_for_url("**/agent")
+    expect(agent_page.locator("#live-status")).to_have_attribute("data-live", "on")
+    expect(agent_page.locator("#alerts .empty")).to_be_visible()
+
+    with session_scope(runtime.db_url) as db:
+        li = {"Authorization": f"Bearer {auth.create_token(db, role='agent', name='坐席小李')}"}
+    with httpx.Client(base_url=server, headers=li, timeout=120) as other_agent:  # the first turn loads triage
+        call_id = other_agent.post("/api/agent/calls").json()["call_id"]
+        res = other_agent.post(f"/api/agent/calls/{call_id}/turns", json={"text": "楼道里闻到很浓的煤气味，邻居家好像没人"})
+    assert res.status_code == 200 and res.json()["alert"]
+
+    item = agent_page.locator("#alerts li.ticket")
+    expect(item).to_have_count(1, timeout=SLOW_MS)
+    expect(item.locator(".alert-source")).to_contain_text(f"来电 {call_id}（坐席 坐席小李）")
+    expect(item).to_contain_text("煤气")
+    expect(item.locator("button")).to_have_count(0)  # a call has no chat transcript to open

@@ -111,3 +111,29 @@ def test_trends_and_hotspots(client: TestClient, runtime: Runtime, tickets: dict
                                "category_l1": "城乡建设", "summary": "小区垃圾无人清运",
                                "status": hot["repeats"][0]["status"], "repeat_count": 1}]
     assert len(client.get("/api/analytics/hotspots?days=30&limit=1", headers=admin).json()["hotspots"]) == 1
+
+
+def test_summary_reports_how_call_assist_suggestions_were_used(client: TestClient, runtime: Runtime) -> None:
+    agent, analyst = _token(runtime, "agent", "坐席一号"), _token(runtime, "admin", "分析员")
+    empty = client.get("/api/analytics/summary", headers=analyst).json()["suggestions"]
+    assert empty["decided"] == 0 and empty["rates"] == {"used": None, "edited": None, "discarded": None}
+
+    def suggest(call_id: str, question: str) -> dict:
+        res = client.post(f"/api/agent/calls/{call_id}/turns", headers=agent, json={"text": question})
+        assert res.status_code == 200, res.text
+        [suggestion] = res.json()["suggestions"]
+        return suggestion
+
+    first = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    used = suggest(first, "供暖期是什么时候？")
+    client.post(f"/api/agent/calls/{first}/replies", headers=agent, json={"text": used["text"], "suggestion_id": used["id"]})
+    edited = suggest(first, "公积金提取需要哪些材料？")
+    client.post(f"/api/agent/calls/{first}/replies", headers=agent,
+                json={"text": "您好，" + edited["text"], "suggestion_id": edited["id"]})
+    second = client.post("/api/agent/calls", headers=agent).json()["call_id"]
+    suggest(second, "供暖期是什么时候？")
+    assert client.post(f"/api/agent/calls/{second}/close", headers=agent).status_code == 200  # never used
+
+    data = client.get("/api/analytics/summary", headers=analyst).json()["suggestions"]
+    assert (data["used"], data["edited"], data["discarded"], data["pending"]) == (1, 1, 1, 0)
+    assert data["rates"] == {o: pytest.approx(1 / 3, abs=1e-4) for o in ("used", "edited", "discarded")}

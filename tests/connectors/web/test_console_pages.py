@@ -73,6 +73,8 @@ def test_agent_uses_call_assist_and_admin_sees_the_dashboard(page, runtime: Runt
     page.goto("/dashboard")
     expect(page.locator(".tile[data-key=tickets] .tile-value")).to_have_text("2")
     expect(page.locator(".tile[data-key=share]")).to_contain_text("直接答复率")
+    expect(page.locator(".tile[data-key=used]")).to_contain_text("原样采用")
+    expect(page.locator(".tile[data-key=suggestions] .tile-value")).to_have_text("0")
     expect(page.locator("#trend-chart svg rect")).to_have_count(1)
     expect(page.locator("#hot-table tbody tr")).to_have_count(2)
     expect(page.locator("#hot-table")).to_contain_text("中关村街道")
