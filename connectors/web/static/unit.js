@@ -98,13 +98,17 @@
   }
 
   // --- history: every ticket ever routed here, with filters and search ---
+  // Filters may change faster than answers arrive: only the newest request's answer is shown.
+  let historyRequest = 0;
   async function loadHistory() {
     const list = $("history");
     const status = $("history-status").value;
     const q = $("history-q").value.trim();
     const params = [unitParam(""), status ? `status=${encodeURIComponent(status)}` : "",
       q ? `q=${encodeURIComponent(q)}` : ""].filter(Boolean).join("&");
+    const mine = ++historyRequest;
     const res = await api("GET", `/api/unit/history${params ? `?${params}` : ""}`);
+    if (mine !== historyRequest) return;
     if (!res.ok) {
       $("history-count").textContent = "";
       return list.replaceChildren(el("li", { class: "error" }, errorText(res)));
