@@ -21,11 +21,11 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.triage.embedding import embed_cached
+from bot.triage.examples import SHIPPED_EXAMPLES
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-ACTS_FILE = RESOURCES / "dialog_acts.yaml"
-# Ordinary requests, none of them an act: their opening sentences are every act's background look-alikes.
-BACKGROUND_FILE = RESOURCES / "intake_examples.jsonl"
+ACTS_FILE = Path(__file__).resolve().parent.parent / "resources" / "dialog_acts.yaml"
+# Ordinary requests (the triage examples), none of them an act: their opening sentences are every act's
+# background look-alikes.
 BACKGROUND_CHARS = 40
 # Acts that may be said in one breath ("没用，我要人工"): their examples are not each other's look-alikes.
 COMPATIBLE = (frozenset({"handoff", "upset"}), frozenset({"upset", "unsatisfied"}))
@@ -127,7 +127,7 @@ def _best_threshold(margins: np.ndarray, labels: np.ndarray) -> float:
     return best_cut
 
 
-def _background(path: Path = BACKGROUND_FILE) -> list[str]:
+def _background(path: Path = SHIPPED_EXAMPLES) -> list[str]:
     """The opening sentence of each ordinary request example, cut to a clause's length."""
     texts = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -169,15 +169,3 @@ class ActDetector:
             vectors = dict(zip(wanted, embedded, strict=True))
         margins = {name: self._acts[name].margin(ng, keep, vectors) for name, (ng, keep) in found.items()}
         return ActScores(**margins)
-
-    def wants_person(self, text: str) -> bool:
-        """The citizen asks to talk to a person (in any wording, also inside a longer message)."""
-        return self.scores(text).handoff > 0
-
-    def is_upset(self, text: str) -> bool:
-        """The citizen is clearly fed up with the conversation."""
-        return self.scores(text).upset > 0
-
-    def asks_status(self, text: str) -> bool:
-        """The citizen asks how far their own earlier request has got (in any wording)."""
-        return self.scores(text).status > 0

@@ -29,7 +29,7 @@ from bot.models import Reply, Turn
 from bot.pii import mask, mask_id_numbers
 from bot.store.db import session_scope, utcnow
 from bot.store.tables import ChatMessage, ChatSession
-from bot.textkit import has_cjk, is_emoji_only
+from bot.textkit import CJK, has_cjk, is_emoji_only
 from bot.thresholds import threshold
 from bot.tickets.models import Location, Ticket
 from bot.tickets.service import submit_ticket
@@ -315,7 +315,7 @@ class Dialog:
             return False
         if acts.switch > 0:
             return True
-        if acts.detail > 0 or refers_back(text) or len(re.findall(r"[\u4e00-\u9fff]", text)) < SWITCH_MIN_CHARS:
+        if acts.detail > 0 or refers_back(text) or len(CJK.findall(text)) < SWITCH_MIN_CHARS:
             return False
         same = draft.category is not None and draft.category.level1 == result.category.level1
         return not same and result.category.confidence >= threshold("dialog.switch_confidence")

@@ -56,8 +56,7 @@ def read_rating(text: str) -> Rating | None:
     for pattern in (_UNHAPPY, _MIDDLE, _HAPPY, _RATE_WORD):
         comment = pattern.sub("", comment)
     comment = re.sub(r"^(我对|对)?(处理结果|办理结果|结果|这次处理)?(很|非常|比较|挺)?", "", comment)
-    comment = comment.strip("，,。！!、 ：:")
-    return Rating(level=level, comment=comment if len(re.sub(r"\W", "", comment)) >= 2 else None)
+    return Rating(level=level, comment=_comment(comment.strip("，,。！!、 ：:")))
 
 
 def learnt_rating(text: str, acts: ActScores) -> Rating | None:
@@ -65,8 +64,12 @@ def learnt_rating(text: str, acts: ActScores) -> Rating | None:
     if max(acts.satisfied, acts.unsatisfied) <= 0:
         return None
     level = "不满意" if acts.unsatisfied >= acts.satisfied else "满意"
-    comment = text.strip().strip("，,。！!、 ")
-    return Rating(level=level, comment=comment if len(re.sub(r"\W", "", comment)) >= 2 else None)
+    return Rating(level=level, comment=_comment(text.strip().strip("，,。！!、 ")))
+
+
+def _comment(text: str) -> str | None:
+    """What the citizen said beside the rating, kept when it has at least two word characters."""
+    return text if len(re.sub(r"\W", "", text)) >= 2 else None
 
 
 def wants_to_rate(text: str) -> bool:

@@ -7,36 +7,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.answer.types import AnswerResult
-from bot.config import get_settings
 from bot.dialog.engine import Dialog
 from bot.dialog.tables import EmergencyAlert
 from bot.dispatch.tables import RatingRow
-from bot.intake.extract import Extractor
-from bot.intake.gazetteer import load_gazetteer
 from bot.models import Reply, Turn
-from bot.store.db import create_schema, session_scope
+from bot.store.db import session_scope
 from bot.store.tables import TicketRow
 from bot.tickets.lifecycle import transition
 from bot.tickets.models import TicketStatus
 from bot.tickets.service import find_ticket
-from bot.triage.service import Triage
 
 DRAFT = "朝阳区望京街道花家地西里3号楼楼下的烧烤店每天晚上十点以后油烟噪音扰民，电话13812345678"
-
-
-class _Answerer:
-    def answer(self, question: str, *, history: list[str] | None = None, session_id: str | None = None) -> AnswerResult:
-        return AnswerResult(answer="【政策解答】可到社区服务中心办理。", grounded=True, direct_reply=True)
-
-
-@pytest.fixture
-def dialog(triage: Triage) -> Dialog:
-    url = get_settings().sqlalchemy_url
-    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
-    create_schema(url)
-    return Dialog(db_url=url, triage=triage, extractor=Extractor(taxonomy=triage.taxonomy, gazetteer=load_gazetteer()),
-                  answerer=_Answerer())
 
 
 def say(dialog: Dialog, session: str, text: str) -> Reply:

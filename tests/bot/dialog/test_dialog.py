@@ -8,42 +8,16 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.answer.types import AnswerResult
-from bot.config import get_settings
 from bot.dialog.engine import Dialog
 from bot.dialog.tables import EmergencyAlert
 from bot.intake.extract import Extractor
 from bot.intake.gazetteer import load_gazetteer
 from bot.models import Reply, Turn
-from bot.store.db import create_schema, session_scope
+from bot.store.db import session_scope
 from bot.store.tables import ChatSession, TicketEvent, TicketRow
 from bot.tickets.models import Attachment, Location
 from bot.triage.service import Triage
-
-
-class RecordingAnswerer:
-    """Stands in for the answering service in unit tests; records the history it was given."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, list[str]]] = []
-
-    def answer(self, question: str, *, history: list[str] | None = None, session_id: str | None = None) -> AnswerResult:
-        self.calls.append((question, list(history or [])))
-        return AnswerResult(answer="【政策解答】可到社区服务中心办理。", grounded=True, direct_reply=True)
-
-
-@pytest.fixture
-def answerer() -> RecordingAnswerer:
-    return RecordingAnswerer()
-
-
-@pytest.fixture
-def dialog(triage: Triage, answerer: RecordingAnswerer) -> Dialog:
-    url = get_settings().sqlalchemy_url
-    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
-    create_schema(url)
-    return Dialog(db_url=url, triage=triage, extractor=Extractor(taxonomy=triage.taxonomy, gazetteer=load_gazetteer()),
-                  answerer=answerer)
+from tests.bot.dialog.conftest import RecordingAnswerer
 
 
 def say(dialog: Dialog, text: str, session: str = "s1", **extra: object) -> Reply:
