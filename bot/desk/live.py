@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk.tables import AgentCall
 from bot.dialog import handoff
-from bot.dialog.alerts import CALL_PREFIX
+from bot.dialog.alerts import call_of
 from bot.dialog.state import SessionState
 from bot.dialog.tables import EmergencyAlert, HandoffRow
 from bot.errors import NotFound
@@ -87,12 +87,13 @@ def alerts(db: Session, *, now: datetime | None = None) -> list[dict[str, Any]]:
     since = (now or utcnow()) - ALERT_WINDOW
     rows = list(db.scalars(select(EmergencyAlert).where(EmergencyAlert.created_at >= since)
                            .order_by(EmergencyAlert.id.desc()).limit(MAX_ALERTS)))
-    call_ids = {r.session_id.removeprefix(CALL_PREFIX) for r in rows if r.session_id.startswith(CALL_PREFIX)}
+    calls = {r.id: call_of(r.session_id) for r in rows}
+    call_ids = {c for c in calls.values() if c}
     agents = dict(db.execute(select(AgentCall.call_id, AgentCall.agent).where(AgentCall.call_id.in_(call_ids)))
                   .tuples().all()) if call_ids else {}
     out = []
     for r in rows:
-        call_id = r.session_id.removeprefix(CALL_PREFIX) if r.session_id.startswith(CALL_PREFIX) else None
+        call_id = calls[r.id]
         out.append({"id": r.id, "session_id": r.session_id, "channel": r.channel, "kind": r.kind,
                     "kind_label": _kind_labels().get(r.kind, r.kind),
                     "numbers": [n for n in r.numbers.split(",") if n], "text": r.text, "at": iso(r.created_at),

@@ -21,6 +21,11 @@ def call_session_id(call_id: str) -> str:
     return f"{CALL_PREFIX}{call_id}"
 
 
+def call_of(session_id: str) -> str | None:
+    """The call id of an alert heard in a call, else None (a chat session)."""
+    return session_id.removeprefix(CALL_PREFIX) if session_id.startswith(CALL_PREFIX) else None
+
+
 def record_alert(db: Session, *, session_id: str, channel: str, hit: EmergencyHit, text: str) -> EmergencyAlert:
     """One alert row for the flagged `text`, stored masked (the alert list is shown to every agent)."""
     row = EmergencyAlert(session_id=session_id, channel=channel, kind=hit.kind, numbers=",".join(hit.numbers),

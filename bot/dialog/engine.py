@@ -315,7 +315,8 @@ class Dialog:
             return False
         if acts.switch > 0:
             return True
-        if acts.detail > 0 or refers_back(text) or len(CJK.findall(text)) < SWITCH_MIN_CHARS:
+        # (A learnt detail never gets here: `_continue_draft` took it as a detail already.)
+        if refers_back(text) or len(CJK.findall(text)) < SWITCH_MIN_CHARS:
             return False
         same = draft.category is not None and draft.category.level1 == result.category.level1
         return not same and result.category.confidence >= threshold("dialog.switch_confidence")
