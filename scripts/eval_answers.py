@@ -66,7 +66,7 @@ def services(
     """Focused-correct share, right item in the top 3 citations, and not-in-base refusals."""
     answerer = _answerer(data_dir, [kb])
     items = json.loads(questions.read_text(encoding="utf-8"))
-    focused = top3 = 0
+    focused = top3 = first = 0
     by_kind: dict[str, list[int]] = {}
     latencies: list[float] = []
     misses = []
@@ -79,6 +79,7 @@ def services(
         in_top3 = item["doc_id"] in [c.doc_id for c in result.citations[:3]]
         focused += correct
         top3 += in_top3
+        first += result.grounded and [c.doc_id for c in result.citations[:1]] == [item["doc_id"]]
         by_kind.setdefault(item["kind"], [0, 0])
         by_kind[item["kind"]][0] += correct
         by_kind[item["kind"]][1] += 1
@@ -90,6 +91,7 @@ def services(
     print(f"## Service questions ({n} dev questions, {len(outside)} not-in-base questions)\n")
     print("| measure | value |\n| --- | --- |")
     print(f"| focused-correct (fact stated, ≤{FOCUSED_CHARS} chars except materials) | {focused / n:.3f} |")
+    print(f"| answered on the right item (grounded, first citation) | {first / n:.3f} |")
     print(f"| right item in top-3 citations | {top3 / n:.3f} |")
     print(f"| not-in-base marked ungrounded | {refused / len(outside):.3f} |")
     latencies.sort()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.answer import extractive, grounding, question
@@ -46,6 +47,7 @@ class Answerer:
         self.gateway = gateway
         self.db_url = db_url
         embedder = getattr(retriever, "embedder", None)
+        self._embed_queries = embedder.embed_queries if embedder is not None else None
         if embedder is not None:
             question.use_embedder(embedder.embed_queries)
 
@@ -56,7 +58,7 @@ class Answerer:
         base cannot support is not added to the admins' unanswered list."""
         query = resolve_follow_up(question.strip(), history or [])
         retrieved = self.retriever.search(query, top_k=TOP_K)
-        decision = grounding.decide(query, retrieved, weight=self.retriever.term_weight, document=self.retriever.document_chunks)
+        decision = self.ground(query, retrieved)
         parsed = parse(query, rest=decision.rest, before=decision.before)
         log.info("answer %s: %s", "grounded" if decision.supported else "refused", mask(decision.reason))
         if not decision.supported or decision.doc_id is None:
@@ -69,6 +71,19 @@ class Answerer:
         text, used = self._compose(query, history or [], parsed, doc_chunks, decision.chunks)
         return AnswerResult(answer=text, grounded=True, direct_reply=True,
                             citations=_citations(used, retrieved), question_kind=parsed.kind)
+
+    def ground(self, query: str, retrieved: list[RetrievedChunk]) -> grounding.Grounding:
+        """Does the base support an answer to `query` from these chunks (also the admins' hit testing)."""
+        return grounding.decide(query, retrieved, weight=self.retriever.term_weight,
+                                document=self.retriever.document_chunks,
+                                title_similarity=self._title_similarity if self._embed_queries else None)
+
+    def _title_similarity(self, query: str, titles: Sequence[str]) -> list[float]:
+        """The question's e5 cosine to each title, both read as queries (titles are short, like questions);
+        repeated titles come from the embedder's query cache."""
+        assert self._embed_queries is not None
+        vectors = self._embed_queries([query, *titles])
+        return [float(v) for v in vectors[1:] @ vectors[0]]
 
     def _compose(self, query: str, history: list[str], parsed, doc_chunks: list[RetrievedChunk],  # noqa: ANN001
                  best_chunks: list[RetrievedChunk]) -> tuple[str, list[RetrievedChunk]]:

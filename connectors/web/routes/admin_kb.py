@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bot.admin import audit, unanswered
-from bot.answer import grounding
 from bot.answer.types import RetrievedChunk
 from bot.errors import FileTooLarge
 from connectors.runtime import Runtime
@@ -136,7 +135,7 @@ def hit_test(body: HitTestRequest, runtime: RuntimeDep, _admin: AdminDep) -> Hit
     """Ranked chunks with their fused, dense and BM25 scores, and the grounding decision."""
     kb = runtime.knowledge_base
     chunks = kb.search(body.query, top_k=body.top_k)
-    decision = grounding.decide(body.query, chunks, weight=kb.term_weight)
+    decision = runtime.answerer.ground(body.query, chunks)
     return HitTestResponse(grounded=decision.supported, reason=decision.reason, chunks=chunks)
 
 
