@@ -19,7 +19,7 @@ OUT = ROOT / "tests" / "data" / "eval_answers"
 SAMPLES = ROOT / "knowledge_base" / "samples"
 FIXTURE = OUT / "fixture_kb"
 
-TUNE_STYLES = ("plain", "polite", "partial", "everyday")
+TUNE_STYLES = ("plain", "polite", "partial", "everyday", "typo_tune")
 TEST_STYLES = ("colloquial", "relayed", "typo")
 
 # doc_id: (full name, part of the name, everyday name, name with a typo)
@@ -290,6 +290,50 @@ def everyday_tune_rows(expect: dict[tuple[str, str], list[str]]) -> tuple[list[d
     return rows, absent
 
 
+COMMON_CHAR_FREQ = 1000  # jieba dictionary count: about the 2,000 most frequent single characters
+
+
+def homophone_typo(name: str, rng: random.Random) -> str:
+    """`name` with one Han character swapped for another of the same sound (as a pinyin keyboard slips),
+    drawn from jieba's dictionary; the tune split's typos, made by rule instead of written by hand."""
+    import jieba
+    from pypinyin import lazy_pinyin
+
+    by_sound: dict[str, list[str]] = {}
+    freq = jieba.dt.FREQ if jieba.dt.initialized else _jieba_words()
+    for word, count in freq.items():
+        # Common characters only: a keyboard offers the frequent sound-alikes first.
+        if len(word) == 1 and "\u4e00" <= word <= "\u9fff" and count >= COMMON_CHAR_FREQ:
+            by_sound.setdefault(lazy_pinyin(word)[0], []).append(word)
+    positions = [i for i, c in enumerate(name) if len(by_sound.get(lazy_pinyin(c)[0], [])) > 1]
+    i = rng.choice(positions)
+    others = sorted(set(by_sound[lazy_pinyin(name[i])[0]]) - {name[i]})
+    return name[:i] + rng.choice(others) + name[i + 1 :]
+
+
+def _jieba_words() -> dict[str, int]:
+    import jieba
+
+    jieba.initialize()
+    return jieba.dt.FREQ
+
+
+def typo_tune_rows(expect: dict[tuple[str, str], list[str]]) -> list[dict]:
+    """The tune split's typo questions: each item's full name with one sound-alike, asked as plainly as the
+    tune split's plain style (the test split's typo style has hand-written typos and templates of its own)."""
+    rng = random.Random(505)
+    rows = []
+    for kind, styles in ASK.items():
+        docs = [d for d in ITEMS if (d, kind) in expect]
+        for n, template in enumerate(styles["plain"]):
+            for doc_id in rng.sample(docs, min(len(docs), 3 if len(docs) > 12 else 2)):
+                name = homophone_typo(ITEMS[doc_id][0], rng)
+                rows.append({"question": template.format(x=name), "doc_id": doc_id, "kind": kind,
+                             "style": "typo_tune", "split": "tune", "expect": {"any_of": expect[(doc_id, kind)]},
+                             "template": f"{kind}/typo_tune/{n}"})
+    return rows
+
+
 # Citizens' stories, each about one item of the sample base (for retrieval calibration and reporting).
 STORIES = [
     ("我在本市打工三年了一直没办过什么证，孩子要上学学校让先办个证明居住的证件，我该去办什么", "residence-permit", "tune"),
@@ -424,6 +468,7 @@ def build() -> None:
     everyday_rows, everyday_absent = everyday_tune_rows(expect)
     rows += everyday_rows
     absent += everyday_absent
+    rows += typo_tune_rows(expect)
     stories = [{"question": q, "doc_id": d, "split": s, "style": "story"} for q, d, s in STORIES]
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in (("services", rows), ("absent", absent), ("stories", stories)):

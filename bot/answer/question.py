@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from bot.answer.align import _words, units
 from bot.answer.fields import FIELDS
@@ -25,6 +27,7 @@ _FOLLOW_UP_LEAD = re.compile(r"^(那|那么|那这个|这个|它|还有|另外|�
 _NAMING_TAGS = ("n", "j", "b", "l", "eng", "nz", "vn")
 CHAR_WEIGHT = 0.3  # a single shared character, against a bigram (tune split: 0.3 as in the previous measure)
 BEFORE_WEIGHT = 0.5  # field words before the item's name, against those after it (set by hand, checked on tune)
+ASKINGS_PATH = Path(__file__).resolve().parents[1] / "resources" / "field_askings.yaml"
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,17 @@ def use_embedder(embed: Embed | None) -> None:
 
 
 @lru_cache(maxsize=1)
+def _askings() -> dict[str, list[str]]:
+    """Everyday askings for each field (bot/resources/field_askings.yaml)."""
+    data = yaml.safe_load(ASKINGS_PATH.read_text(encoding="utf-8"))
+    return {kind: [str(x) for x in data.get(kind, [])] for kind in FIELDS}
+
+
+@lru_cache(maxsize=1)
 def _field_vectors() -> dict[str, np.ndarray]:
+    """e5 vectors of each field's names and everyday askings."""
     assert _embed is not None
-    names = [(kind, name) for kind, names in FIELDS.items() for name in names]
+    names = [(kind, name) for kind, names in FIELDS.items() for name in (*names, *_askings()[kind])]
     vectors = _embed([name for _, name in names])
     out: dict[str, list[np.ndarray]] = {}
     for (kind, _name), vector in zip(names, vectors, strict=True):
@@ -70,7 +81,7 @@ def _gram_fields() -> dict[str, frozenset[str]]:
     """Each character and bigram of the fields' names, with the fields whose names hold it."""
     out: dict[str, set[str]] = {}
     for kind, names in FIELDS.items():
-        for name in names:
+        for name in (*names, *_askings()[kind]):
             chars, bigrams = _grams(name)
             for gram in chars | bigrams:
                 out.setdefault(gram, set()).add(kind)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Protocol
 
 from bot.answer import extractive, grounding, question
@@ -47,7 +46,6 @@ class Answerer:
         self.gateway = gateway
         self.db_url = db_url
         embedder = getattr(retriever, "embedder", None)
-        self._embed_queries = embedder.embed_queries if embedder is not None else None
         if embedder is not None:
             question.use_embedder(embedder.embed_queries)
 
@@ -75,15 +73,7 @@ class Answerer:
     def ground(self, query: str, retrieved: list[RetrievedChunk]) -> grounding.Grounding:
         """Does the base support an answer to `query` from these chunks (also the admins' hit testing)."""
         return grounding.decide(query, retrieved, weight=self.retriever.term_weight,
-                                document=self.retriever.document_chunks,
-                                title_similarity=self._title_similarity if self._embed_queries else None)
-
-    def _title_similarity(self, query: str, titles: Sequence[str]) -> list[float]:
-        """The question's e5 cosine to each title, both read as queries (titles are short, like questions);
-        repeated titles come from the embedder's query cache."""
-        assert self._embed_queries is not None
-        vectors = self._embed_queries([query, *titles])
-        return [float(v) for v in vectors[1:] @ vectors[0]]
+                                document=self.retriever.document_chunks)
 
     def _compose(self, query: str, history: list[str], parsed, doc_chunks: list[RetrievedChunk],  # noqa: ANN001
                  best_chunks: list[RetrievedChunk]) -> tuple[str, list[RetrievedChunk]]:

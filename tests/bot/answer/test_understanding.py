@@ -70,6 +70,24 @@ def test_field_is_found_by_similarity_not_by_a_listed_ending() -> None:
     assert max(scores, key=lambda k: scores[k]) == "phone"
 
 
+@pytest.mark.parametrize(
+    ("rest", "kind"),
+    [
+        # What a question asks, worded unlike the fields' names and unlike bot/resources/field_askings.yaml.
+        ("打哪个号问", "phone"),
+        ("银行要做，电话多少", "phone"),
+        ("材料交到哪里", "location"),  # handing in materials: where, not which
+        ("要交什么材料", "materials"),
+        ("办下来得几天", "time"),
+        ("收不收钱", "fee"),
+    ],
+)
+def test_field_is_found_in_everyday_askings(runtime: Runtime, rest: str, kind: str) -> None:
+    assert runtime.answerer is not None  # the answerer installs the knowledge base's e5 for field similarity
+    scores = field_scores(rest)
+    assert max(scores, key=lambda k: scores[k]) == kind
+
+
 def test_absent_neighbour_is_refused_and_refusal_lists_no_documents(runtime: Runtime) -> None:
     result = runtime.answerer.answer("我想问一下公租房怎么申请")
     assert not result.grounded
