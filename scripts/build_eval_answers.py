@@ -19,7 +19,7 @@ OUT = ROOT / "tests" / "data" / "eval_answers"
 SAMPLES = ROOT / "knowledge_base" / "samples"
 FIXTURE = OUT / "fixture_kb"
 
-TUNE_STYLES = ("plain", "polite", "partial")
+TUNE_STYLES = ("plain", "polite", "partial", "everyday")
 TEST_STYLES = ("colloquial", "relayed", "typo")
 
 # doc_id: (full name, part of the name, everyday name, name with a typo)
@@ -229,6 +229,67 @@ def fresh_rows(expect: dict[tuple[str, str], list[str]]) -> tuple[list[dict], li
     return rows, absent
 
 
+# Tune-only everyday wordings (2026-12-04), written before the learnt grounding was fitted: a second
+# everyday name per item (the test split's colloquial style uses the third field of ITEMS), colloquial
+# templates of their own, and absent items in everyday words asked the same way. Own generator, so the
+# rows above stay as they were.
+EVERYDAY_TUNE: dict[str, str] = {
+    "residence-permit": "暂住证", "id-card": "换身份证", "food-business-license": "卖吃的要办的经营许可",
+    "individual-business-license": "开个体小卖部的营业执照", "enterprise-establishment": "注册新公司",
+    "unemployment-benefit": "丢了工作领的救济金", "work-injury-recognition": "干活时受伤认定工伤",
+    "maternity-insurance-allowance": "休产假领的钱", "housing-fund-withdrawal-rent": "用公积金付房租",
+    "housing-fund-withdrawal-purchase": "买房后取公积金", "housing-fund-loan": "公积金买房贷款",
+    "housing-fund-withdrawal-retirement": "退休后公积金销户", "hukou-transfer": "户口从老家迁进来",
+    "points-based-hukou": "按积分落户口", "minimum-living-allowance": "家里困难领低保",
+    "medical-insurance-out-of-town-filing": "在外地看病报医保的备案", "chronic-special-disease-outpatient": "慢性病门诊待遇",
+    "disability-two-subsidies": "残疾人补贴", "elderly-allowance-subsidy": "老人岁数大了领的补贴",
+    "kindergarten-enrollment": "小孩上幼儿园", "primary-school-enrollment": "娃上一年级报名",
+    "labor-dispute-arbitration": "和公司闹劳动纠纷申请仲裁", "wage-arrears-complaint": "公司欠工资投诉",
+    "pension-insurance-transfer": "养老保险从外地转过来", "e-bike-registration-charging": "电瓶车上牌",
+    "pension-employee-benefit-claim": "退休了领退休金", "resident-medical-insurance": "居民医疗保险交费",
+    "fx-dog-registration": "办狗证", "fx-pet-export": "宠物带出国检疫", "fx-birth-certificate-reissue": "孩子的出生证明丢了补一个",
+    "fx-senior-card": "老年优待卡", "fx-no-criminal-record": "证明自己没犯过罪的证明",
+    "fx-outdoor-advertising": "在外面立广告牌的审批", "fx-public-place-hygiene": "开宾馆要的卫生许可",
+    "fx-construction-waste": "工地渣土处理审批", "fx-blood-donor-reimbursement": "献血后用血报销",
+    "fx-teacher-qualification": "认定教师资格证",
+}
+EVERYDAY_ASK: dict[str, list[str]] = {
+    "phone": ["{x}我想打个电话问问，有号码吗", "{x}的事儿打哪个电话", "问{x}该拨什么号"],
+    "location": ["{x}要跑去哪里办", "{x}在啥地方办", "办{x}得去哪儿"],
+    "dept": ["{x}谁管啊", "{x}归哪儿管", "{x}找哪个单位管"],
+    "time": ["{x}得等几天", "{x}多长时间办下来", "{x}要办多久才行"],
+    "fee": ["{x}花钱不", "{x}要钱不要", "{x}得交多少钱啊"],
+    "materials": ["{x}要拿啥东西", "{x}准备啥资料", "{x}带哪些证"],
+    "eligibility": ["{x}啥人能办", "{x}我够条件不", "{x}要啥条件"],
+    "procedure": ["{x}咋办", "{x}怎么弄", "{x}具体咋操作"],
+    "online": ["{x}手机能办不", "{x}能网上弄吗", "{x}不出门能办吗"],
+}
+ABSENT_EVERYDAY_TUNE = [
+    "公家便宜租的房子", "出国用的护照", "换驾照", "领结婚证", "港澳通行证续", "房产证", "摩托车上牌照",
+    "外国人长住的居留证", "考大学报名", "汽车年审", "独生子女奖励", "丧葬补助", "退伍军人的优待证",
+    "装电动车充电桩", "评职称", "养猫的登记", "公司注销", "托儿所备案", "燃气开户", "失业证明",
+]
+
+
+def everyday_tune_rows(expect: dict[tuple[str, str], list[str]]) -> tuple[list[dict], list[dict]]:
+    """The tune split's everyday-name questions and everyday absent items."""
+    rng = random.Random(404)
+    rows = []
+    for kind, templates in EVERYDAY_ASK.items():
+        docs = [d for d in ITEMS if (d, kind) in expect]
+        for n, template in enumerate(templates):
+            for doc_id in rng.sample(docs, min(len(docs), 3 if len(docs) > 12 else 2)):
+                rows.append({"question": template.format(x=EVERYDAY_TUNE[doc_id]), "doc_id": doc_id, "kind": kind,
+                             "style": "everyday", "split": "tune", "expect": {"any_of": expect[(doc_id, kind)]},
+                             "template": f"{kind}/everyday/{n}"})
+    absent = []
+    templates = [t for ts in EVERYDAY_ASK.values() for t in ts]
+    for name in ABSENT_EVERYDAY_TUNE:
+        for template in rng.sample(templates, 2):
+            absent.append({"question": template.format(x=name), "split": "tune", "style": "everyday_absent", "item": name})
+    return rows, absent
+
+
 # Citizens' stories, each about one item of the sample base (for retrieval calibration and reporting).
 STORIES = [
     ("我在本市打工三年了一直没办过什么证，孩子要上学学校让先办个证明居住的证件，我该去办什么", "residence-permit", "tune"),
@@ -360,6 +421,9 @@ def build() -> None:
     more_rows, more_absent = fresh_rows(expect)
     rows += more_rows
     absent += more_absent
+    everyday_rows, everyday_absent = everyday_tune_rows(expect)
+    rows += everyday_rows
+    absent += everyday_absent
     stories = [{"question": q, "doc_id": d, "split": s, "style": "story"} for q, d, s in STORIES]
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in (("services", rows), ("absent", absent), ("stories", stories)):
