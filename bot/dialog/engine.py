@@ -157,14 +157,19 @@ class Dialog:
         sid = turn.session_id
         if slots.is_cancel(text) and state.draft is None and handoff.withdraw(db, sid):
             return Reply(reply=R.text("handoff_withdrawn"), intent="other")
+        # Asking after an earlier request by its number or its matter ("我之前投诉噪音那个事有人管了吗") is a status
+        # question, never a verdict ("解决了没有") nor a new request, whatever the learnt acts make of it.
+        progress = followup.asks_progress(text)
         # A rating of a resolved ticket ("很满意，给5分") is read before anything else the words might suggest.
-        waiting = followup.rateable(db, sid, text) if state.draft is None else None
+        waiting = followup.rateable(db, sid, text) if state.draft is None and not progress else None
         if waiting is not None and (early := followup.read_rating(text)) is not None:
             return Reply(reply=followup.rate_reply(db, sid, text, early), intent="other")
         acts = self.acts.scores(text)
         # A correction of the draft ("电话改一下，186…") is never taken for a learnt act that resembles it.
         correcting = state.draft is not None and (read_edit(text) is not None or bool(find_phones(text)))
-        if acts.handoff > 0 and not correcting:
+        # A status question or, mid-draft, a plain cancel ("不要了") outranks the learnt handoff unless a person is named.
+        side_step = progress or (state.draft is not None and slots.is_cancel(text))
+        if acts.handoff > 0 and not correcting and not (side_step and not followup.PERSON.search(text)):
             return self._hand_off(db, turn, state, now, reason="citizen_asked")
         # A verdict in other words ("这也叫办结？", "办得漂亮") while a resolved ticket waits for its rating.
         if waiting is not None and (verdict := followup.learnt_rating(text, acts)) is not None:
@@ -174,20 +179,21 @@ class Dialog:
         confirming = state.awaiting == "confirmation" and slots.is_yes(text)
         rating = followup.read_rating(text)
         # A rating is meant when a ticket waits for one, or when a short "满意" follows a ticket of this session.
-        rating_meant = rating is not None and (followup.rateable(db, sid, text) is not None or (
+        rating_meant = rating is not None and not progress and (followup.rateable(db, sid, text) is not None or (
             bool(state.tickets) and state.draft is None and len(text) <= 12))
-        if not confirming and (rating_meant or (followup.wants_to_rate(text) and state.draft is None)):
+        if not confirming and (rating_meant or (followup.wants_to_rate(text) and state.draft is None and not progress)):
             return self._after_side_step(state, followup.rate_reply(db, sid, text, rating), intent="other")
         # A status question in words the triage rules do not know ("我之前反映的那个问题现在处理到哪一步了");
         # a message that states a problem ("路灯坏了一个星期") is a new request, whatever it resembles.
-        status = result.intent == "status_query" or (
+        status = progress or result.intent == "status_query" or (
             acts.status > 0 and result.intent != "praise" and not states_problem(text))
         if state.draft is not None:
-            if slots.is_cancel(text) or (acts.cancel > max(acts.status, 0) and not correcting
+            if slots.is_cancel(text) or (acts.cancel > max(acts.status, 0) and not correcting and not progress
                                          and not self._answers_the_slot(state, text, result)):
                 return self._cancel(state)
             # The triage's status rule is explicit; the learnt act yields to a reply that fills the slot.
-            if status and (result.intent == "status_query" or not self._answers_the_slot(state, text, result)):
+            if status and (result.intent == "status_query" or progress
+                           or not self._answers_the_slot(state, text, result)):
                 return self._after_side_step(state, followup.progress_reply(db, sid, text), intent="status_query")
             return self._continue_draft(db, turn, text, now, state, result, acts)
         if status:

@@ -26,6 +26,25 @@ _RATE_WORD = re.compile(r"(评价|评分|打分|打个分|给.{0,4}分|满意度
 _INFO_CUE = re.compile(r"^(我想|我要|我再|再|想)?(补充|追加|再说一下|再提供|补一下|还要补充|另外补充)")
 _SCORE_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 
+# Asking after one's own earlier matter: a ticket number (TICKET_NO) with anything asking after it, or the matter
+# told again ("我之前投诉噪音那个事", "上次报的路灯") with a question about what became of it. The question form
+# matters: "之前反映过的噪音又出现了" tells a new problem, "解决了，谢谢" is a verdict.
+_TICKET_ASK = re.compile(
+    r"(查|进度|进展|状态|情况|结果|怎么样|咋样|如何|到哪|哪一步|哪个(部门|单位)|处理|办|回复|答复|回音|消息|动静|反馈|"
+    r"跟进|催|看|瞅|问|了吗|了没|没有|吗|呢|么|[？?])")
+_WHEN = r"(之前|以前|早先|上次|上回|前天|昨天|前几天|前些天|前两天|上周|上礼拜|上星期|上个月|前阵子|那天)"
+_TOLD = r"(报|报修|反映|反应|投诉|举报|提交|登记|提|申请|留|说|打电话说|打电话反映)"
+_OWN_MATTER = re.compile(
+    rf"((我|俺|咱|我们|我家){_WHEN}?(给你们|跟你们|向你们|在这里?|在你们这)?{_TOLD}(过)?的"
+    rf"|{_WHEN}(我)?{_TOLD}(过)?|{_WHEN}(那个|那件|的)(事|事情|问题|投诉|诉求|单子|工单)"
+    r"|我(的|那个|那件|那桩)(事|事情|问题|投诉|诉求|单子|工单|申请)(?!是)|我那(个|件)?(事|问题|投诉|诉求|单子))")
+_OUTCOME_ASK = re.compile(
+    r"(了吗|了么|了没|完没|好没|没有[啊呀呢吧]?$|没[啊呀呢吧]?$|怎么样|咋样|如何了|啥情况|什么情况|到哪|哪一步|什么程度|"
+    r"什么时候|啥时候|几时|进度|进展|有结果|结果呢|回复|答复|回音|动静|下文|眉目|消息|有人来?(管|处理|跟进|看|修|联系|问)|"
+    r"谁在?(管|负责|办|处理)|哪个(部门|单位))")
+# Words that ask for a person outright; with them the message is a handoff, whatever it asks after.
+PERSON = re.compile(r"(人工|真人|客服|坐席|接线员|活人|负责人|领导)")
+
 
 @dataclass(frozen=True)
 class Rating:
@@ -70,6 +89,16 @@ def learnt_rating(text: str, acts: ActScores) -> Rating | None:
 def _comment(text: str) -> str | None:
     """What the citizen said beside the rating, kept when it has at least two word characters."""
     return text if len(re.sub(r"\W", "", text)) >= 2 else None
+
+
+def asks_progress(text: str) -> bool:
+    """The citizen asks after an earlier request of theirs, by its number or by the matter ("工单…现在怎么样了",
+    "我之前投诉噪音那个事有人管了吗"); a message telling a problem without asking after it is not this."""
+    t = text.strip()
+    if TICKET_NO.search(t):
+        rest = TICKET_NO.sub("", t)
+        return not re.sub(r"[\W_]", "", rest) or bool(_TICKET_ASK.search(rest))
+    return bool(_OWN_MATTER.search(t)) and bool(_OUTCOME_ASK.search(t))
 
 
 def wants_to_rate(text: str) -> bool:

@@ -15,7 +15,9 @@ _YES = re.compile(r"^(确认|确定|是的?|对的?|没问题|没错|可以|好�
                   re.IGNORECASE)
 _YES_LOOSE = re.compile(r"(确认|提交|没问题|无误)")
 _NO = re.compile(r"(不对|不是|错了|有误|不正确|更正|修改|改一下|改成|改为|应该是)")
-_CANCEL = re.compile(r"(取消|不用了|算了|不办了|不提交|撤销|撤回|不要了|不反映了|不投诉了|先不了)")
+# Said of the draft itself ("别提交", "不报了"); looser wordings are learnt (dialog_acts.yaml).
+_CANCEL = re.compile(r"(取消|不用了|算了|不办了|不提交|别提交|撤销|撤回|不要了|不反映了|不投诉了|不告了|不报了|别报了|"
+                     r"先不了)")
 _ANONYMOUS = re.compile(r"(匿名|不留|不想留|不方便留|不愿意留|保密|不提供)")
 
 

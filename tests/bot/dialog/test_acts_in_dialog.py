@@ -86,3 +86,40 @@ def test_conversational_turns_are_not_emergencies(dialog: Dialog, text: str) -> 
     assert not reply.emergency
     with session_scope(dialog.db_url) as db:
         assert db.scalar(select(EmergencyAlert)) is None
+
+
+def test_a_question_naming_the_ticket_number_gets_its_progress_not_a_rating(dialog: Dialog) -> None:
+    ticket_no = resolved_ticket(dialog, "by-number")
+    for text in (f"工单号{ticket_no}现在怎么样了", f"帮我看下{ticket_no}这个单", ticket_no):
+        reply = say(dialog, "by-number", text)
+        assert reply.intent == "status_query" and f"工单 {ticket_no} 的办理进度" in reply.reply, text
+    with session_scope(dialog.db_url) as db:
+        assert db.scalar(select(RatingRow)) is None
+        assert find_ticket(db, ticket_no).status == TicketStatus.RESOLVED
+
+
+@pytest.mark.parametrize("text", ["我之前投诉噪音那个事有人管了吗", "我上礼拜报修的水管修好没",
+                                  "上个月反映的垃圾站异味现在有结果吗"])
+def test_a_question_after_the_matter_told_earlier_is_a_status_question(dialog: Dialog, text: str) -> None:
+    resolved_ticket(dialog, "by-matter")
+    reply = say(dialog, "by-matter", text)
+    assert reply.intent == "status_query" and reply.ticket is None and reply.handoff is None
+    with session_scope(dialog.db_url) as db:
+        assert db.scalar(select(RatingRow)) is None
+    # Mid-draft the same question is answered and the draft is kept.
+    at_read_back(dialog, "by-matter-draft")
+    reply = say(dialog, "by-matter-draft", text)
+    assert reply.intent == "status_query" and reply.awaiting == "confirmation"
+
+
+def test_the_matter_told_again_as_a_new_problem_is_not_a_status_question(dialog: Dialog) -> None:
+    resolved_ticket(dialog, "again")
+    reply = say(dialog, "again", "之前反映过的噪音问题又出现了，这次更严重")
+    assert reply.intent != "status_query"
+
+
+@pytest.mark.parametrize("text", ["算了不办了", "撤销", "不要了", "别报了"])
+def test_a_one_word_cancel_drops_the_draft(dialog: Dialog, text: str) -> None:
+    at_read_back(dialog, "short")
+    reply = say(dialog, "short", text)
+    assert "已取消本次登记" in reply.reply and reply.ticket is None and reply.awaiting is None

@@ -3,19 +3,24 @@ mixed messages, emergencies mid-dialogue, returning sessions and bad input."""
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 
 import pytest
 from sqlalchemy import select
 
+from bot.dialog import handoff
 from bot.dialog.engine import Dialog
 from bot.dialog.tables import EmergencyAlert
 from bot.intake.extract import Extractor
 from bot.intake.gazetteer import load_gazetteer
 from bot.models import Reply, Turn
+from bot.pii import MaskingFilter
 from bot.store.db import session_scope
 from bot.store.tables import ChatSession, TicketEvent, TicketRow
 from bot.tickets.models import Attachment, Location
+from bot.tickets.service import find_ticket, ticket_view
 from bot.triage.service import Triage
 from tests.bot.dialog.conftest import RecordingAnswerer
 
@@ -206,3 +211,49 @@ def test_status_question_mid_draft_keeps_the_draft(dialog: Dialog) -> None:
     say(dialog, "小区门口的路灯坏了好几天了", session="draft")
     reply = say(dialog, "对了，我之前反映的那个问题现在处理到哪一步了", session="draft")
     assert reply.intent == "status_query" and reply.awaiting is not None
+
+
+def test_an_upset_citizen_asking_for_a_person_is_queued_and_told_the_place(dialog: Dialog) -> None:
+    say(dialog, "小区门口的路灯坏了好几天了", session="fed-up")
+    r = say(dialog, "你们这机器人根本听不懂人话，我要找真人", session="fed-up")
+    assert r.handoff is not None and r.handoff.status == "queued" and r.handoff.position == 1
+    assert "第 1 位" in r.reply and "12345" in r.reply and "保留" in r.reply  # the draft is kept
+    with session_scope(dialog.db_url) as db:
+        queued = handoff.queue(db)
+    assert [(s["session_id"], s["status"], s["position"]) for s in queued] == [("fed-up", "queued", 1)]
+    # Asking again does not queue twice; the citizen is told the same place.
+    again = say(dialog, "你们这机器人根本听不懂人话，我要找真人", session="fed-up")
+    assert again.handoff.position == 1 and "第 1 位" in again.reply
+
+
+def test_an_upset_citizen_who_does_not_ask_is_handed_off_too(dialog: Dialog) -> None:
+    r = say(dialog, "跟你说了三遍了还是听不懂，真是白费口舌", session="cross")
+    assert r.handoff is not None and r.handoff.status == "queued" and "第 1 位" in r.reply
+    with session_scope(dialog.db_url) as db:
+        assert [s["session_id"] for s in handoff.queue(db)] == ["cross"]
+
+
+def test_house_numbers_stay_in_the_description_and_phones_are_masked_in_logs(dialog: Dialog) -> None:
+    r = say(dialog, "朝阳区望京街道阜通东大街6号院门口的共享单车把人行道堵死了，有事打13812345678找我",
+            session="house")
+    assert r.awaiting == "confirmation"
+    assert "阜通东大街6号院门口" in r.reply and "**门口" not in r.reply and "13812345678" not in r.reply
+    ticket_no = say(dialog, "确认", session="house").ticket["ticket_no"]
+    with session_scope(dialog.db_url) as db:
+        row = find_ticket(db, ticket_no)
+        view = ticket_view(db, row)  # what the citizen's page and the unit desk show
+        words = row.payload["verbatim"]  # the citizen's own words, phone and all
+    assert "阜通东大街6号院门口" in view["summary"] and "**" not in view["summary"].replace("138****5678", "")
+    assert "13812345678" in words
+    # A log line carrying the citizen's words masks the phone (and, being a log, the house number too).
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MaskingFilter())
+    logger = logging.getLogger("tests.house")
+    logger.addHandler(handler)
+    try:
+        logger.warning("ticket %s: %s", ticket_no, words)
+    finally:
+        logger.removeHandler(handler)
+    logged = stream.getvalue()
+    assert "13812345678" not in logged and "138****5678" in logged and ticket_no in logged
