@@ -127,6 +127,25 @@ def import_messages(
 
 
 @app.command()
+def retrain(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="measure only; store nothing")] = False,
+) -> None:
+    """Measure the categories staff corrected and, when they help, add them to triage's examples."""
+    from bot.store.db import session_scope
+    from bot.triage.retrain import retrain as run_retrain
+
+    runtime = _runtime()
+    with session_scope(runtime.db_url) as db:
+        result = run_retrain(runtime.settings, db, embedder=runtime.triage.classifier.embedder, write=not dry_run)
+    console.print(f"员工样例 {result.collected} 条（分类已不存在而跳过 {result.skipped} 条）")
+    console.print(result.reason)
+    if result.path is not None:
+        console.print(f"已写入 {result.path}；重启服务（或保存一次分类体系）后生效")
+    if not result.accepted:
+        raise typer.Exit(1)
+
+
+@app.command()
 def report(
     start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (Beijing time)")],
     end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD, included")],

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.config import Settings, get_settings
 from bot.safety.danger import DangerDetector
 from bot.taxonomy import Taxonomy, load_taxonomy
+from bot.triage import staff_examples
 from bot.triage.classifier import CategoryClassifier, CategoryPrediction
 from bot.triage.embedding import Embedder, default_embedder
 from bot.triage.emergency import EmergencyHit, load_detector
@@ -87,7 +88,8 @@ def build_triage(settings: Settings | None = None, *, embedder: Embedder | None 
     """Load and validate the taxonomy, examples and emergency keywords; fit the classifier or load its cached fit."""
     settings = settings or get_settings()
     taxonomy = load_taxonomy(settings.overrides_dir)
-    classifier = _fit(taxonomy, embedder=embedder or default_embedder(), cache_dir=cache_dir or settings.data_dir / "cache")
+    classifier = _fit(taxonomy, embedder=embedder or default_embedder(), cache_dir=cache_dir or settings.data_dir / "cache",
+                      overrides_dir=settings.overrides_dir)
     detector = load_detector(embedder=classifier.embedder, cache_dir=cache_dir or settings.data_dir / "cache")
     return Triage(taxonomy=taxonomy, classifier=classifier, detector=detector)
 
@@ -99,9 +101,12 @@ def refit_triage(triage: Triage, settings: Settings | None = None, *, cache_dir:
     taxonomy = load_taxonomy(settings.overrides_dir)
     if taxonomy.model_dump() == triage.taxonomy.model_dump():
         return
-    classifier = _fit(taxonomy, embedder=triage.classifier.embedder, cache_dir=cache_dir or settings.data_dir / "cache")
+    classifier = _fit(taxonomy, embedder=triage.classifier.embedder, cache_dir=cache_dir or settings.data_dir / "cache",
+                      overrides_dir=settings.overrides_dir)
     triage.use(taxonomy=taxonomy, classifier=classifier)
 
 
-def _fit(taxonomy: Taxonomy, *, embedder: Embedder, cache_dir: Path) -> CategoryClassifier:
-    return fit_classifier(taxonomy=taxonomy, examples=load_examples(taxonomy), embedder=embedder, cache_dir=cache_dir)
+def _fit(taxonomy: Taxonomy, *, embedder: Embedder, cache_dir: Path, overrides_dir: Path) -> CategoryClassifier:
+    """The shipped examples plus the staff examples the last `hotline retrain` accepted (bot/triage/retrain.py)."""
+    examples = load_examples(taxonomy) + staff_examples.accepted(overrides_dir, taxonomy)
+    return fit_classifier(taxonomy=taxonomy, examples=examples, embedder=embedder, cache_dir=cache_dir)
