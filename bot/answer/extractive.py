@@ -44,6 +44,7 @@ class Line:
     text: str
     heading: str
     chunk: RetrievedChunk
+    quoted: bool = False  # a quoted note ("> 本文为示例内容…"): about the document, not a fact of the item
 
 
 def document_lines(chunks: list[RetrievedChunk]) -> list[Line]:
@@ -54,11 +55,12 @@ def document_lines(chunks: list[RetrievedChunk]) -> list[Line]:
         heading = " > ".join(chunk.heading_path[1:])
         for raw in chunk.text.splitlines():
             parts = [raw] if len(raw) <= FOCUSED_CHARS else [s for s in _SENTENCE.split(raw) if s.strip()]
+            quoted = raw.lstrip().startswith(">")
             for part in parts:
-                text = _BULLET.sub("", part).replace("**", "").strip()
+                text = _BULLET.sub("", part.lstrip().lstrip(">")).replace("**", "").strip()
                 if text and text not in seen:
                     seen.add(text)
-                    lines.append(Line(text, heading, chunk))
+                    lines.append(Line(text, heading, chunk, quoted))
     return lines
 
 
@@ -88,7 +90,7 @@ def _by_cue(question: Question, lines: list[Line]) -> list[Line]:
                     return level - rank * 0.01
         return 0.0
 
-    scored = [(strength(line), i, line) for i, line in enumerate(lines)]
+    scored = [(strength(line), i, line) for i, line in enumerate(lines) if not line.quoted]
     if question.kind == "phone":
         scored = [(s, i, line) for s, i, line in scored if _PHONE.search(line.text)]
     scored = [x for x in scored if x[0] > 0]

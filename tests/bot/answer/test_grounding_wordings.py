@@ -32,3 +32,10 @@ def test_hit_test_reason_is_the_answerers_decision_in_chinese(runtime: Runtime) 
     decision = runtime.answerer.ground(question, runtime.knowledge_base.search(question, top_k=8))
     assert decision.supported
     assert "可以据此回答" in decision.reason and "coverage" not in decision.reason
+
+
+def test_a_quoted_note_is_not_taken_for_the_asked_fact(runtime: Runtime) -> None:
+    """The sample guides open with "> 本文为示例内容…以主管部门最新发布为准": it names a department but is no answer."""
+    result = runtime.answerer.answer("生育津贴归哪个部门管？")
+    assert result.grounded and result.citations[0].doc_id == "maternity-insurance-allowance"
+    assert "医疗保障部门" in result.answer and "示例内容" not in result.answer
