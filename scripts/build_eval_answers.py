@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,6 +210,18 @@ FRESH_ABSENT_ASK = ["喂，你好，我想咨询一下{x}的事", "帮来电群�
 FRESH_OFF_TOPIC = ["今晚吃什么好呢", "帮我算一下三十七乘以八", "你是机器人吗", "讲讲三国演义的故事"]
 
 
+def _question(template: str, name: str, doc_id: str, kind: str, style: str, split: str, n: int,
+              expect: dict[tuple[str, str], list[str]]) -> dict:
+    """One service question row."""
+    return {"question": template.format(x=name), "doc_id": doc_id, "kind": kind, "style": style, "split": split,
+            "expect": {"any_of": expect[(doc_id, kind)]}, "template": f"{kind}/{style}/{n}"}
+
+
+def _picks(rng: random.Random, docs: list[str]) -> list[str]:
+    """The items one template is asked about: three, or two where a kind has few items."""
+    return rng.sample(docs, min(len(docs), 3 if len(docs) > 12 else 2))
+
+
 def fresh_rows(expect: dict[tuple[str, str], list[str]]) -> tuple[list[dict], list[dict]]:
     """The `fresh` split's service questions and refusal cases."""
     rng = random.Random(88)
@@ -217,9 +230,7 @@ def fresh_rows(expect: dict[tuple[str, str], list[str]]) -> tuple[list[dict], li
         docs = [d for d in ITEMS if (d, kind) in expect]
         for style, (n, alias) in FRESH_STYLES.items():
             for doc_id in rng.sample(docs, min(len(docs), 4)):
-                rows.append({"question": templates[n].format(x=ITEMS[doc_id][alias]), "doc_id": doc_id, "kind": kind,
-                             "style": style, "split": "fresh", "expect": {"any_of": expect[(doc_id, kind)]},
-                             "template": f"{kind}/{style}/{n}"})
+                rows.append(_question(templates[n], ITEMS[doc_id][alias], doc_id, kind, style, "fresh", n, expect))
     absent = []
     for style, names in (("near", FRESH_NEAR), ("absent", FRESH_FAR)):
         for name in names:
@@ -278,10 +289,8 @@ def everyday_tune_rows(expect: dict[tuple[str, str], list[str]]) -> tuple[list[d
     for kind, templates in EVERYDAY_ASK.items():
         docs = [d for d in ITEMS if (d, kind) in expect]
         for n, template in enumerate(templates):
-            for doc_id in rng.sample(docs, min(len(docs), 3 if len(docs) > 12 else 2)):
-                rows.append({"question": template.format(x=EVERYDAY_TUNE[doc_id]), "doc_id": doc_id, "kind": kind,
-                             "style": "everyday", "split": "tune", "expect": {"any_of": expect[(doc_id, kind)]},
-                             "template": f"{kind}/everyday/{n}"})
+            for doc_id in _picks(rng, docs):
+                rows.append(_question(template, EVERYDAY_TUNE[doc_id], doc_id, kind, "everyday", "tune", n, expect))
     absent = []
     templates = [t for ts in EVERYDAY_ASK.values() for t in ts]
     for name in ABSENT_EVERYDAY_TUNE:
@@ -295,27 +304,28 @@ COMMON_CHAR_FREQ = 1000  # jieba dictionary count: about the 2,000 most frequent
 
 def homophone_typo(name: str, rng: random.Random) -> str:
     """`name` with one Han character swapped for another of the same sound (as a pinyin keyboard slips),
-    drawn from jieba's dictionary; the tune split's typos, made by rule instead of written by hand."""
-    import jieba
+    drawn from jieba's common characters; the tune split's typos, made by rule instead of written by hand."""
     from pypinyin import lazy_pinyin
 
-    by_sound: dict[str, list[str]] = {}
-    freq = jieba.dt.FREQ if jieba.dt.initialized else _jieba_words()
-    for word, count in freq.items():
-        # Common characters only: a keyboard offers the frequent sound-alikes first.
-        if len(word) == 1 and "\u4e00" <= word <= "\u9fff" and count >= COMMON_CHAR_FREQ:
-            by_sound.setdefault(lazy_pinyin(word)[0], []).append(word)
+    by_sound = _common_chars_by_sound()
     positions = [i for i, c in enumerate(name) if len(by_sound.get(lazy_pinyin(c)[0], [])) > 1]
     i = rng.choice(positions)
     others = sorted(set(by_sound[lazy_pinyin(name[i])[0]]) - {name[i]})
     return name[:i] + rng.choice(others) + name[i + 1 :]
 
 
-def _jieba_words() -> dict[str, int]:
+@lru_cache(maxsize=1)
+def _common_chars_by_sound() -> dict[str, list[str]]:
+    """jieba's common single characters by pinyin (a keyboard offers the frequent sound-alikes first)."""
     import jieba
+    from pypinyin import lazy_pinyin
 
     jieba.initialize()
-    return jieba.dt.FREQ
+    by_sound: dict[str, list[str]] = {}
+    for word, count in jieba.dt.FREQ.items():
+        if len(word) == 1 and "\u4e00" <= word <= "\u9fff" and count >= COMMON_CHAR_FREQ:
+            by_sound.setdefault(lazy_pinyin(word)[0], []).append(word)
+    return by_sound
 
 
 def typo_tune_rows(expect: dict[tuple[str, str], list[str]]) -> list[dict]:
@@ -326,11 +336,9 @@ def typo_tune_rows(expect: dict[tuple[str, str], list[str]]) -> list[dict]:
     for kind, styles in ASK.items():
         docs = [d for d in ITEMS if (d, kind) in expect]
         for n, template in enumerate(styles["plain"]):
-            for doc_id in rng.sample(docs, min(len(docs), 3 if len(docs) > 12 else 2)):
+            for doc_id in _picks(rng, docs):
                 name = homophone_typo(ITEMS[doc_id][0], rng)
-                rows.append({"question": template.format(x=name), "doc_id": doc_id, "kind": kind,
-                             "style": "typo_tune", "split": "tune", "expect": {"any_of": expect[(doc_id, kind)]},
-                             "template": f"{kind}/typo_tune/{n}"})
+                rows.append(_question(template, name, doc_id, kind, "typo_tune", "tune", n, expect))
     return rows
 
 
@@ -446,12 +454,10 @@ def build() -> None:
         docs = [d for d in ITEMS if (d, kind) in expect]
         for style, templates in styles.items():
             for n, template in enumerate(templates):
-                picks = rng.sample(docs, min(len(docs), 3 if len(docs) > 12 else 2))
-                for doc_id in picks:
-                    name = ITEMS[doc_id][ALIAS_BY_STYLE[style]]
-                    rows.append({"question": template.format(x=name), "doc_id": doc_id, "kind": kind, "style": style,
-                                 "split": "tune" if style in TUNE_STYLES else "test",
-                                 "expect": {"any_of": expect[(doc_id, kind)]}, "template": f"{kind}/{style}/{n}"})
+                split = "tune" if style in TUNE_STYLES else "test"
+                for doc_id in _picks(rng, docs):
+                    rows.append(_question(template, ITEMS[doc_id][ALIAS_BY_STYLE[style]], doc_id, kind, style, split,
+                                          n, expect))
     absent = []
     for split, names in (("tune", ABSENT_TUNE), ("test", ABSENT_TEST)):
         for name in names:
