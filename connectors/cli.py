@@ -132,15 +132,16 @@ def retrain(
 ) -> None:
     """Measure the categories staff corrected and, when they help, add them to triage's examples."""
     from bot.store.db import session_scope
+    from bot.triage.embedding import default_embedder
     from bot.triage.retrain import retrain as run_retrain
 
-    runtime = _runtime()
+    runtime = _runtime()  # the database and settings; triage itself is not built (the retrain fits its own)
     with session_scope(runtime.db_url) as db:
-        result = run_retrain(runtime.settings, db, embedder=runtime.triage.classifier.embedder, write=not dry_run)
+        result = run_retrain(runtime.settings, db, embedder=default_embedder(), write=not dry_run)
     console.print(f"员工样例 {result.collected} 条（分类已不存在而跳过 {result.skipped} 条）")
     console.print(result.reason)
     if result.path is not None:
-        console.print(f"已写入 {result.path}；重启服务（或保存一次分类体系）后生效")
+        console.print(f"已写入 {result.path}；重启服务后生效（管理员下次修改分类体系时也会生效）")
     if not result.accepted:
         raise typer.Exit(1)
 

@@ -4,8 +4,8 @@ Staff settle a ticket's category when they correct or re-route it (bot/triage/st
 measures those examples before triage uses them: each fold of them is predicted by a classifier fitted on the
 shipped examples alone and by one fitted on the shipped examples plus the other folds. The set is accepted
 when the second is at least as accurate (level 1 and level 2 both right) on the folds it did not see; it is
-then written to `$HOTLINE_DATA_DIR/config/staff_examples.jsonl`, which `build_triage` adds to the shipped
-examples at the next start (or the next taxonomy save).
+then written to `$HOTLINE_DATA_DIR/config/staff_examples.jsonl`, which triage's fit adds to the shipped
+examples at the next start, or when an admin next changes the taxonomy (`refit_triage`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.taxonomy import load_taxonomy
 from bot.triage import staff_examples
+from bot.triage.classifier import CategoryPrediction
 from bot.triage.embedding import Embedder
 from bot.triage.examples import Example, load_examples
 from bot.triage.fitcache import fit_classifier
@@ -60,10 +61,10 @@ def retrain(settings: Settings, db: Session, *, embedder: Embedder, write: bool 
     before, after = right_shipped / len(staff), right_with / len(staff)
     accepted = after >= before
     reason = (f"加入员工样例后，未参与训练的员工样例分类正确率 {before:.0%} → {after:.0%}，"
-              + ("予以采用" if accepted else "没有提升，不予采用"))
+              + ("予以采用" if accepted else "反而下降，不予采用"))
     path = staff_examples.write_accepted(settings.overrides_dir, staff) if accepted and write else None
     return RetrainReport(len(staff), skipped, before, after, accepted, reason, path)
 
 
-def _right(predictions: list, examples: list[Example]) -> int:  # noqa: ANN001
+def _right(predictions: list[CategoryPrediction], examples: list[Example]) -> int:
     return sum(p.level1 == e.level1 and p.level2 == e.level2 for p, e in zip(predictions, examples, strict=True))
