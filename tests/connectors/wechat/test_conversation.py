@@ -124,6 +124,11 @@ def test_a_resolved_ticket_is_announced_and_rated_in_chat(product, wechat_api: F
 
     rated = _say(sim, "不太满意，井盖是装了但是不平，车过去咣咣响")
     assert ticket_no in rated and "不满意" in rated
+    # The delivery worker may already have sent the reopened ticket back to its unit (status "dispatched"),
+    # so the citizen's reopening is asserted in the history, not as the current status.
     with session_scope(runtime.db_url) as db:
         row = find_ticket(db, ticket_no)
-        assert row is not None and row.status == TicketStatus.REOPENED
+        assert row is not None
+        reopenings = [e for e in row.events if e.status == TicketStatus.REOPENED]
+        assert [(e.actor, "不满意" in (e.note or "")) for e in reopenings] == [("citizen", True)]
+        assert row.status in (TicketStatus.REOPENED, TicketStatus.DISPATCHED)
