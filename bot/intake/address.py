@@ -16,8 +16,9 @@ _COMMUNITY = re.compile(
 _BUILDING = re.compile(r"\d+(?:号楼|栋|幢)(?:\d+单元)?(?:\d+(?:层|楼))?(?:\d+室|\d+号)?")
 _ROAD = re.compile(rf"({_NAME}{{1,8}}?(?:大街|路|街|大道|胡同|桥|环路))(?:\d+号)?")
 _SIDE = r"附近|旁边|门口|对面|东侧|西侧|南侧|北侧|西门|东门|南门|北门"
+_LANDMARK_KINDS = r"地铁站|公交站|火车站|加油站|路口|十字路口|公园|医院|学校|小学|中学|幼儿园|商场|超市|广场|菜市场|农贸市场|机场"
 _LANDMARK = re.compile(
-    rf"({_NAME}{{2,12}}?(?:地铁站|公交站|火车站|加油站|路口|十字路口|公园|医院|学校|小学|中学|幼儿园|商场|超市|广场|菜市场|农贸市场|机场))"
+    rf"({_NAME}{{2,12}}?(?:{_LANDMARK_KINDS}))"
     rf"(?:{_SIDE})?"
 )
 # Words that end the lead-in before a place name: "我家住在|望京花园" → keep what follows the last one.
@@ -173,6 +174,7 @@ _SIDE_TAIL = re.compile(rf"(?:{_SIDE}|楼道里|楼下|里面|内|(?<=小区|社
 _ROAD_KINDS = r"大街|路|大道|环路|胡同|巷"
 _ROAD_NAME = re.compile(rf"([\u4e00-\u9fa5]{{1,6}}?(?:{_ROAD_KINDS}))(?!街道|口站|灯|面|边|段上)")
 _ROAD_END = re.compile(rf"(?:{_ROAD_KINDS})$")
+_BARE_KIND = re.compile(rf"(?:{_LANDMARK_KINDS}|{_ROAD_KINDS})")  # "加油站" alone names no particular one
 _NOT_A_ROAD = re.compile(r"(道路|马路|公路|铁路|线路|电路|网路|思路|出路|走路|门路|一路|这条路|那条路|上路|过马路|小路|路路|断头路|之路|"
                          r"套路|跑路|活路|去路|修路|封路|指路|下路)$")
 # Movement before a road's name: "沿着金新北路", "途经果园大道".
@@ -194,7 +196,7 @@ def place_name(name: str | None, *, gazetteer: Gazetteer | None = None) -> str |
     name = _SIDE_TAIL.sub("", name).strip("，,。；;、 的")
     if len(name) >= 4 and name.endswith(("小区", "社区")):  # "金桂苑小区" and "金桂苑" are one estate
         name = name[:-2]
-    if len(name) < 3 or _NOT_A_NAME.search(name) or name.startswith(_BAD_PREFIX):
+    if len(name) < 3 or _BARE_KIND.fullmatch(name) or _NOT_A_NAME.search(name) or name.startswith(_BAD_PREFIX):
         return None
     if gazetteer is not None and (gazetteer.district_of(name) or gazetteer.normalise_district(name)):
         return None

@@ -91,6 +91,7 @@ def test_location(gazetteer, text: str, district, street, raw) -> None:  # noqa:
     ("西地省悦华星城置业有限公司", "西地省悦华星城置业有限公司"),  # "有限" is no lead-in "有"
     ("同一个小区", None),
     ("今年幼儿园", None),
+    ("加油站", None),  # a kind of place, not one place
     ("望京街道", None),  # a street of the gazetteer is an area, not a place
 ])
 def test_place_names_for_counting(gazetteer, name: str, counted_as) -> None:  # noqa: ANN001
