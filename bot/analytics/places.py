@@ -15,9 +15,9 @@ from bot.intake.gazetteer import Gazetteer
 
 KINDS = {"community": "小区/社区", "road": "道路", "landmark": "地点", "business": "商户"}
 
-_BUSINESS_GENERIC = re.compile(r"^(?:[一二三四五六七八九十两几多这那该本某][家个间]?)?(?:烧烤店|饭店|餐馆|餐厅|超市|商店|小店|门店|店铺|"
+_BUSINESS_GENERIC = re.compile(r"^(?:[一二三四五六七八九十两几多这那该本某][家个间所]?)?(?:配套|公办|民办|私立|公立|普惠性?)?(?:烧烤店|饭店|餐馆|餐厅|超市|商店|小店|门店|店铺|"
                                r"公司|工厂|工地|市场|菜市场|便利店|理发店|药店|诊所|物业|物业公司|商场|酒店|宾馆|健身房|小吃店|"
-                               r"幼儿园|小学|中学|学校|医院|银行|快递站|商铺|商户)$")
+                               r"幼儿园|小学|中学|学校|医院|银行|快递站|商铺|商户|夜宵店|烤肉店|餐饮店|奶茶店|网吧|酒吧|驾校|培训机构)$")
 
 
 def place_keys(text: str, *, community: str | None = None, landmark: str | None = None,

@@ -175,8 +175,8 @@ _ROAD_KINDS = r"大街|路|大道|环路|胡同|巷"
 _ROAD_NAME = re.compile(rf"([\u4e00-\u9fa5]{{1,6}}?(?:{_ROAD_KINDS}))(?!街道|口站|灯|面|边|段上)")
 _ROAD_END = re.compile(rf"(?:{_ROAD_KINDS})$")
 _BARE_KIND = re.compile(rf"(?:{_LANDMARK_KINDS}|{_ROAD_KINDS})")  # "加油站" alone names no particular one
-_NOT_A_ROAD = re.compile(r"(道路|马路|公路|铁路|线路|电路|网路|思路|出路|走路|门路|一路|这条路|那条路|上路|过马路|小路|路路|断头路|之路|"
-                         r"套路|跑路|活路|去路|修路|封路|指路|下路)$")
+_NOT_A_ROAD = re.compile(r"(^(?:快速|高速|水泥|泥巴)路|道路|马路|公路|铁路|线路|电路|网路|思路|出路|走路|门路|一路|这条路|那条路|上路|过马路|小路|路路|断头路|之路|"
+                         r"套路|跑路|活路|去路|修路|封路|指路|下路|十字路)$")
 # Movement before a road's name: "沿着金新北路", "途经果园大道".
 _ALONG = re.compile(r"^.*(?:沿着|沿|途经|经|过|着)")
 

@@ -102,3 +102,4 @@ def test_road_names_anywhere_in_the_text() -> None:
     assert list(road_names("沿着金新北路走到德外大街路口，这条断头路什么时候修通")) == ["金新北路", "德外大街"]
     assert list(road_names("途经果园大道的公交")) == ["果园大道"]
     assert list(road_names("共享单车把消防通道都占了，过马路很危险")) == []
+    assert list(road_names("万家丽快速路上的快速路出口，十字路口拥堵")) == ["万家丽快速路"]  # kinds are no names
