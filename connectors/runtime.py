@@ -165,7 +165,8 @@ class Runtime:
         from bot.dialog.engine import Dialog
 
         return Dialog(db_url=self.db_url, triage=self.triage, extractor=self.extractor,
-                      answerer=lambda: self.answerer, max_message_chars=self.settings.max_message_chars)
+                      answerer=lambda: self.answerer, max_message_chars=self.settings.max_message_chars,
+                      acts_cache_dir=self.settings.data_dir / "cache")
 
     @cached_property
     def triage(self) -> Triage:
