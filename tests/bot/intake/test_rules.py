@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import InvalidConfig
-from bot.intake.address import find_location
+from bot.intake.address import find_location, place_name, road_names
 from bot.intake.contact import find_contact, find_phones
 from bot.intake.gazetteer import load_gazetteer
 from bot.intake.timex import find_time
@@ -73,7 +73,31 @@ def test_time(text: str, raw, start, recurrence) -> None:  # noqa: ANN001
     ("八里庄街道的路灯坏了", None, "八里庄街道", "八里庄街道"),  # in two districts: district stays unknown
     ("我们小区停水三天了", None, None, None),
     ("上周小区着火的事", None, None, None),
+    ("今年幼儿园报名什么时候开始", None, None, None),  # a clause, not a kindergarten's name
+    ("希望在建国路增设一个公交站", None, None, "建国路"),
+    ("我们住在同鑫家园3栋，楼顶漏水", None, None, "同鑫家园3栋"),  # "同…" is a name, "同小区" is not
+    ("同小区的邻居天天装修", None, None, None),
 ])
 def test_location(gazetteer, text: str, district, street, raw) -> None:  # noqa: ANN001
     facts = find_location(text, gazetteer=gazetteer)
     assert (facts.district, facts.street, facts.raw) == (district, street, raw)
+
+
+@pytest.mark.parametrize(("name", "counted_as"), [
+    ("海淀区中关村街道金桂苑小区3号楼楼道里", "金桂苑"),  # district, street, number, side and "小区" cut off
+    ("我住金桂苑小区5号楼", "金桂苑"),
+    ("富力花园8号楼外墙", "富力花园"),
+    ("A市A1区万国城moma", "万国城moma"),
+    ("西地省悦华星城置业有限公司", "西地省悦华星城置业有限公司"),  # "有限" is no lead-in "有"
+    ("同一个小区", None),
+    ("今年幼儿园", None),
+    ("望京街道", None),  # a street of the gazetteer is an area, not a place
+])
+def test_place_names_for_counting(gazetteer, name: str, counted_as) -> None:  # noqa: ANN001
+    assert place_name(name, gazetteer=gazetteer) == counted_as
+
+
+def test_road_names_anywhere_in_the_text() -> None:
+    assert list(road_names("沿着金新北路走到德外大街路口，这条断头路什么时候修通")) == ["金新北路", "德外大街"]
+    assert list(road_names("途经果园大道的公交")) == ["果园大道"]
+    assert list(road_names("共享单车把消防通道都占了，过马路很危险")) == []

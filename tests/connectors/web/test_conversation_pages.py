@@ -1,6 +1,7 @@
 """The citizen's whole conversation on the page, in a real browser against the real app: a streamed answer,
-a correction of one part of one field, a status question in the middle of a draft, handoff to a person and
-back, and rating a resolved ticket from its card."""
+a correction of one part of one field, a status question in the middle of a draft (answered with an earlier
+ticket's progress, the draft kept) and a cancel that drops it, handoff to a person and back, and rating a
+resolved ticket from its card."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot import auth
+from bot.dialog.state import SessionState
+from bot.dialog.tracking import session_tickets
+from bot.models import Turn
 from bot.store.db import session_scope
+from bot.store.tables import ChatSession
 from bot.tickets.lifecycle import transition
 from bot.tickets.models import TicketStatus
 from bot.tickets.service import find_ticket
@@ -108,6 +113,53 @@ def test_a_status_question_mid_draft_is_answered_and_the_draft_is_kept(page) -> 
     expect(hint).to_have_attribute("data-awaiting", "location")
     _turn(page, "海淀区学院路街道学院路20号院东门")
     expect(hint).to_have_attribute("data-awaiting", re.compile("contact_phone|confirmation"), timeout=SLOW_MS)
+
+
+def test_mid_draft_an_earlier_matter_s_progress_is_shown_then_a_cancel_drops_the_draft(  # noqa: F811
+        page, runtime: Runtime) -> None:  # noqa: ANN001
+    # Fit triage and the dialogue acts first: on a busy machine a cold first turn outlasts the page's wait.
+    runtime.dialog.handle(Turn(session_id="warm-up", text="我要投诉楼下烧烤店太吵", channel="web"))
+    page.goto("/")
+    _file_until_confirmation(page, "朝阳区望京街道花家地西里3号楼楼下的烧烤店每天凌晨还在营业，油烟太大")
+    page.click("#quick button:text-is('确认')")
+    card_no = page.locator(".ticket-card .ticket-no").last
+    expect(card_no).to_have_text(re.compile(r"^\d{6,}$"), timeout=SLOW_MS)
+    earlier = card_no.inner_text()
+    with session_scope(runtime.db_url) as db:
+        row = find_ticket(db, earlier)
+        assert row is not None
+        transition(db, row, TicketStatus.DISPATCHED, actor="test", note="已转望京街道核查油烟")
+
+    hint = page.locator("#hint")
+    _turn(page, "路灯坏了一个多月了，晚上走路很不安全")
+    expect(hint).to_have_attribute("data-awaiting", "location", timeout=SLOW_MS)
+    _turn(page, "我上次反映的事现在怎么样了")
+    progress = _last_bot(page)
+    # The earlier ticket's own timeline, then the draft's pending question again.
+    expect(progress).to_contain_text(f"工单 {earlier} 的办理进度", timeout=SLOW_MS)
+    expect(progress).to_contain_text("已转望京街道核查油烟")
+    expect(progress).to_contain_text("请问问题发生在哪里")
+    expect(progress).not_to_contain_text("已取消")
+    expect(hint).to_have_attribute("data-awaiting", "location")
+    # The draft was kept: the place given next completes it rather than starting anything new.
+    _turn(page, "海淀区学院路街道学院路20号院东门")
+    expect(hint).to_have_attribute("data-awaiting", re.compile("contact_phone|confirmation"), timeout=SLOW_MS)
+
+    _turn(page, "算了，不要了")
+    expect(_last_bot(page)).to_contain_text("已取消本次登记，没有提交工单", timeout=SLOW_MS)
+    expect(hint).to_be_hidden()
+    expect(page.locator(".ticket-card")).to_have_count(1)
+    session_id = page.evaluate("localStorage.getItem('hotline.session_id')")
+    with session_scope(runtime.db_url) as db:
+        assert [r.ticket_no for r in session_tickets(db, session_id)] == [earlier]
+        chat = db.get(ChatSession, session_id)
+        assert chat is not None
+        state = SessionState.load(chat.state)
+        assert state.draft is None and state.awaiting is None
+    # A reload restores the page without a pending draft.
+    page.reload()
+    expect(_last_bot(page)).to_contain_text("已取消本次登记")
+    expect(hint).to_be_hidden()
 
 
 def test_handoff_shows_the_queue_place_then_the_agent_replies_and_hands_back(page, runtime: Runtime) -> None:  # noqa: ANN001, F811

@@ -1,6 +1,7 @@
 """The citizen's conversation over WeChat's protocol, against the local WeChat stand-in and the real product:
-a policy answer, a correction of one field, a status question mid-draft, handoff with agent messages pushed
-as customer-service messages, and a resolved ticket announced by push and rated in chat."""
+a policy answer, a correction of one field, a status question mid-draft, an earlier matter's progress asked
+for mid-draft and then a cancel that drops the draft, handoff with agent messages pushed as customer-service
+messages, and a resolved ticket announced by push and rated in chat."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from fastapi.testclient import TestClient
 
 from bot import auth
 from bot.config import Settings
+from bot.dialog.state import SessionState
+from bot.dialog.tracking import session_tickets
 from bot.models import Turn
 from bot.store.db import session_scope
-from bot.tickets.lifecycle import transition
+from bot.store.tables import ChatSession
+from bot.tickets.lifecycle import add_note, transition
 from bot.tickets.models import TicketStatus
 from bot.tickets.service import find_ticket
 from connectors.app import create_app
@@ -84,6 +88,43 @@ def test_correction_and_status_question_mid_draft_keep_the_draft(product) -> Non
         assert row is not None and row.channel == "wechat"
         assert row.payload["location"]["district"] == "朝阳区"
         assert "花家地西里5号楼" in row.payload["location"]["raw"]
+
+
+def test_mid_draft_an_earlier_matter_s_progress_is_answered_then_a_cancel_drops_the_draft(product) -> None:
+    _client, sim, runtime = product
+    _say(sim, "朝阳区望京街道花家地西里3号楼楼下的烧烤店每天凌晨还在营业，油烟太大，电话13812345678")
+    if _awaiting(runtime, SESSION) == "contact_phone":
+        _say(sim, "13812345678")
+    assert _awaiting(runtime, SESSION) == "confirmation"
+    earlier = _ticket_no(_say(sim, "确认"))
+    # A note from the unit, not a status change: the delivery worker may be dispatching the ticket meanwhile.
+    with session_scope(runtime.db_url) as db:
+        row = find_ticket(db, earlier)
+        assert row is not None
+        add_note(db, row, "望京街道已安排人员夜间核查油烟", actor="unit")
+
+    _say(sim, "路灯坏了一个多月了，晚上走路很不安全")
+    assert _awaiting(runtime, SESSION) == "location"
+    progress = _say(sim, "我上次反映的事现在怎么样了")
+    # The earlier ticket's own timeline, then the draft's pending question again.
+    assert f"工单 {earlier} 的办理进度" in progress, progress
+    assert "望京街道已安排人员夜间核查油烟" in progress
+    assert "请问问题发生在哪里" in progress and "已取消" not in progress
+    assert _awaiting(runtime, SESSION) == "location"
+    _say(sim, "海淀区学院路街道学院路20号院东门")
+    assert _awaiting(runtime, SESSION) in ("contact_phone", "confirmation")
+
+    cancelled = _say(sim, "算了，不要了")
+    assert "已取消本次登记，没有提交工单" in cancelled
+    assert _awaiting(runtime, SESSION) is None
+    with session_scope(runtime.db_url) as db:
+        assert [r.ticket_no for r in session_tickets(db, SESSION)] == [earlier]
+        chat = db.get(ChatSession, SESSION)
+        assert chat is not None and SessionState.load(chat.state).draft is None
+    # Nothing is left to confirm: a later "确认" files nothing.
+    _say(sim, "确认")
+    with session_scope(runtime.db_url) as db:
+        assert [r.ticket_no for r in session_tickets(db, SESSION)] == [earlier]
 
 
 def test_handoff_pushes_the_agents_messages_and_the_hand_back(product, wechat_api: FakeWeChatApi) -> None:
