@@ -1,6 +1,7 @@
-"""Admin-edited data files (taxonomy, routing table) are written atomically, and every write in this process
-bumps `generation()`, so their caches reload at once instead of waiting for a file time that may not have moved
-(`bot.taxonomy.load_taxonomy`, `bot.dispatch.routing.load_router`; other processes still see the file's time)."""
+"""Admin-edited data files (taxonomy, routing table) are written atomically, and their caches key on `file_key`
+(`bot.taxonomy.load_taxonomy`, `bot.dispatch.routing.load_router`): every write in this process bumps
+`generation()`, and every atomic write, by any process, gives the file a new inode, so a cache reloads at once
+instead of waiting for a file time that may not have moved (a coarse clock, two saves in one tick)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,10 @@ def _edited() -> None:
 def generation() -> int:
     """How many admin data files this process has written; a cache built at another value is stale."""
     return _generation
+
+
+def file_key(path: Path) -> tuple[int, ...]:
+    """What a cache of `path` is valid for: its inode (new at every atomic replace, also by another process),
+    size, modification and change times, and this process's write generation."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, generation()

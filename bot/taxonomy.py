@@ -8,7 +8,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.datafiles import generation, write_yaml_atomic
+from bot.datafiles import file_key, write_yaml_atomic
 from bot.errors import InvalidConfig
 from bot.names import name_problem
 from bot.tickets.models import Intent, Urgency
@@ -202,16 +202,16 @@ def load_file(path: Path) -> Taxonomy:
     return parse_taxonomy(data)
 
 
-_cache: dict[Path, tuple[tuple[int, int], Taxonomy]] = {}
+_cache: dict[Path, tuple[tuple[int, ...], Taxonomy]] = {}
 
 
 def load_taxonomy(overrides_dir: Path | None = None) -> Taxonomy:
     """The admin's override if there is one, else the shipped taxonomy; re-read when the file changes or this
-    process saved an admin data file (`bot.datafiles.generation`)."""
+    process saved an admin data file (`bot.datafiles.file_key`: also another process's atomic save)."""
     path = SHIPPED_PATH
     if overrides_dir is not None and (overrides_dir / OVERRIDE_NAME).exists():
         path = overrides_dir / OVERRIDE_NAME
-    key = (path.stat().st_mtime_ns, generation())
+    key = file_key(path)
     cached = _cache.get(path)
     if cached and cached[0] == key:
         return cached[1]

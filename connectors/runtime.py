@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.intake.extract import Extractor
     from bot.llm.gateway import Gateway
     from bot.notify.base import NotifierRegistry
+    from bot.triage.refit import Refitter
     from bot.triage.service import Triage
     from connectors.dispatch.base import DispatchConnector
     from connectors.wechat.notifier import WeChatNotifier
@@ -119,16 +120,25 @@ class Runtime:
         return thread
 
     def taxonomy_changed(self) -> None:
-        """An admin saved the taxonomy: triage and the extractor use it from the next turn, without a restart.
+        """An admin saved the taxonomy: triage and the extractor use it from the next turn, without a restart;
+        the classifier is refitted to it in the background (`taxonomy_refit`), so the save answers at once.
         Parts not built yet need nothing: they are built from the file in force. (Routing needs no hook: the
         router reloads on the next ticket, `bot.dispatch.routing.load_router`.)"""
         if "triage" not in self.__dict__:
             return
-        from bot.triage.service import refit_triage
+        from bot.taxonomy import load_taxonomy
 
-        refit_triage(self.triage, self.settings)
+        self.triage.use_taxonomy(load_taxonomy(self.settings.overrides_dir))
         if "extractor" in self.__dict__:
             self.extractor.taxonomy = self.triage.taxonomy
+        self.taxonomy_refit.request()
+
+    @cached_property
+    def taxonomy_refit(self) -> Refitter:
+        """The background refit of the category classifier after taxonomy edits."""
+        from bot.triage.refit import Refitter
+
+        return Refitter(self.triage, self.settings)
 
     @cached_property
     def gateway(self) -> Gateway:
@@ -165,7 +175,8 @@ class Runtime:
         from bot.dialog.engine import Dialog
 
         return Dialog(db_url=self.db_url, triage=self.triage, extractor=self.extractor,
-                      answerer=lambda: self.answerer, max_message_chars=self.settings.max_message_chars)
+                      answerer=lambda: self.answerer, max_message_chars=self.settings.max_message_chars,
+                      acts_cache_dir=self.settings.data_dir / "cache")
 
     @cached_property
     def triage(self) -> Triage:

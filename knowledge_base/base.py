@@ -87,6 +87,7 @@ class KnowledgeBase:
         self._bm25_checked = 0.0
         self._bm25_lock = threading.Lock()
         self.lexical_full_builds = 0  # loads of the whole index (one per process, plus explicit reloads)
+        self._titles_checked = False  # title vectors backfilled for documents ingested before they were kept
 
     # -- ingestion -------------------------------------------------------------------------
 
@@ -203,6 +204,8 @@ class KnowledgeBase:
                         on_progress(done, len(texts))
 
                 vectors = (embedder or self.embedder).embed_passages(texts, on_progress=advance)
+            titles = {item.loaded.doc_id: item.loaded.title for item in pending}
+            self.vectors.upsert_titles(titles, (embedder or self.embedder).embed_passages(list(titles.values())))
             offset = 0
             for item, chunks, new, kept, stale in plans:
                 self.vectors.upsert(new, vectors[offset : offset + len(new)], [tokens[c.chunk_id] for c in new])
@@ -274,6 +277,33 @@ class KnowledgeBase:
         embedder's weights, by running one real search."""
         self._lexical()
         self.search(query)
+        self.nearest_titles(query)
+
+    def nearest_titles(self, query: str, *, k: int = 2) -> list[tuple[str, float]]:
+        """The documents whose titles alone are nearest the query: (doc_id, cosine), best first. The query's
+        vector comes from the embedder's cache when the same query was just searched."""
+        query = query.strip()
+        if not query:
+            return []
+        self._backfill_titles()
+        return self.vectors.nearest_titles(self.embedder.embed_query(query), k=k)
+
+    def _backfill_titles(self) -> None:
+        """Embed the titles of documents stored without a title vector (a base ingested by an older version),
+        once per process."""
+        if self._titles_checked:
+            return
+        with self._lock:
+            if self._titles_checked:
+                return
+            stored = self.vectors.stored_titles()
+            with session_scope(self.db_url) as db:
+                wanted = {r.doc_id: r.title for r in db.scalars(select(DocumentRow))}
+            missing = {d: t for d, t in wanted.items() if stored.get(d) != t}
+            if missing:
+                log.info("embedding %d document titles", len(missing))
+                self.vectors.upsert_titles(missing, self.embedder.embed_passages(list(missing.values())))
+            self._titles_checked = True
 
     def document_chunks(self, doc_id: str) -> list[RetrievedChunk]:
         """Every chunk of one document, in document order."""

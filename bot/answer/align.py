@@ -87,6 +87,7 @@ class Alignment:
     clash: float  # question characters glued to the matched name that the name does not have
     span: str  # the question's text that names the item
     exact: frozenset[int] = frozenset()  # positions of `matched` with the same character, or a typo of it
+    swapped: int = 0  # question characters standing where the name has other characters, between matches
 
 
 @lru_cache(maxsize=4096)
@@ -157,7 +158,40 @@ def align(question: str, name: str, weight: Callable[[str], float]) -> Alignment
     lo, hi = min(matched), max(matched)
     span = question[lo : hi + 1]
     exact = frozenset(q[i][0] for i, j in best if q[i][1] == t[j][1]) | _typos(best, q, t)
-    return Alignment(name, matched, round(coverage, 4), _clash(question, matched, lo, hi), span, exact)
+    return Alignment(name, matched, round(coverage, 4), _clash(question, matched, lo, hi), span, exact,
+                     _swapped(question, pairs, q, t))
+
+
+# Tags (jieba) of words that only join or place the words of a name ("的", "后", "和"): no other item's mark.
+_JOINING_TAGS = ("u", "p", "c", "f", "d", "r", "y", "e", "x", "w", "m", "q")
+
+
+def _swapped(question: str, pairs: list[tuple[int, int]], q: list[tuple[int, str, str]],
+             t: list[tuple[int, str, str]]) -> int:
+    """Question characters standing, between two matched stretches, where the name has other characters:
+    "入境" for "出境" in "宠物犬猫入境检疫" against "携带宠物犬猫出境检疫指南", "生产" for "经营" in "食品生产许可证"
+    against "食品经营许可证", "机动轮椅车燃油" for "两项" in "残疾人…补贴". Joining words ("医保的备案" against
+    "医保异地就医备案") do not count."""
+    words = _dictionary_words(question)
+    joining = {p for start, end, word, tag in words if tag.startswith(_JOINING_TAGS) or is_field_word(word)
+               for p in range(start, end)}
+    # Both sides of the gap must be matched stretches of two or more naming characters: a lone matched
+    # character is chance, and a matched field word ("办理") is what the question asks, not the name.
+    pairs = [(i, j) for i, j in pairs if q[i][0] not in joining]
+    stretch = [1] * len(pairs)  # length of the contiguous matched stretch each pair ends (forward) ...
+    for n in range(1, len(pairs)):
+        if pairs[n][0] == pairs[n - 1][0] + 1 and pairs[n][1] == pairs[n - 1][1] + 1:
+            stretch[n] = stretch[n - 1] + 1
+    ahead = [1] * len(pairs)  # ... and starts (backward)
+    for n in range(len(pairs) - 2, -1, -1):
+        if pairs[n + 1][0] == pairs[n][0] + 1 and pairs[n + 1][1] == pairs[n][1] + 1:
+            ahead[n] = ahead[n + 1] + 1
+    count = 0
+    for n in range(len(pairs) - 1):
+        (i1, j1), (i2, j2) = pairs[n], pairs[n + 1]
+        if i2 - i1 > 1 and j2 - j1 > 1 and stretch[n] >= 2 and ahead[n + 1] >= 2:
+            count += sum(1 for i in range(i1 + 1, i2) if q[i][0] not in joining)
+    return count
 
 
 def _typos(pairs: list[tuple[int, int]], q: list[tuple[int, str, str]], t: list[tuple[int, str, str]]) -> frozenset[int]:

@@ -51,11 +51,13 @@ def min_dense() -> float:
 
 def decide(question: Question | str, chunks: list[RetrievedChunk], *,
            weight: Callable[[str], float] = lambda _w: 1.0,
-           document: Callable[[str], list[RetrievedChunk]] | None = None) -> Grounding:
+           document: Callable[[str], list[RetrievedChunk]] | None = None,
+           titles: Callable[[str], list[tuple[str, float]]] | None = None) -> Grounding:
     """Pick the retrieved document the question is about, or refuse.
 
     `document` gives all of a document's chunks (not only the retrieved ones); the item the question names
-    must be covered by the chosen document's title and headings (bot/answer/align.py `uncovered`)."""
+    must be covered by the chosen document's title and headings (bot/answer/align.py `uncovered`).
+    `titles` gives the base's documents whose titles alone are nearest the question, (doc_id, cosine)."""
     text = question.text if isinstance(question, Question) else question
     if not chunks:
         return Grounding(False, None, [], 0.0, 0.0, "知识库为空或没有检索到内容")
@@ -86,8 +88,11 @@ def decide(question: Question | str, chunks: list[RetrievedChunk], *,
     whole = (document(best) if document else []) or by_doc[best]
     names = [best_chunks[0].title, *dict.fromkeys(h for c in whole for h in c.heading_path[:2])]
     missing = uncovered(text, a, names, "|".join(names + [c.text for c in whole]))
-    supported = _supported(a, sim) and missing <= threshold("answer.max_uncovered")
-    return Grounding(supported, best, best_chunks, a.name_coverage, sim, _reason(a, sim, supported, missing),
+    lead = _title_lead(best, chunks[0].doc_id, titles(text) if titles else [])
+    named = _supported(a, sim) and missing <= threshold("answer.max_uncovered")
+    supported = named or (lead is not None and _distinct(a, sim, lead))
+    reason = _reason(a, sim, supported, missing, lead)
+    return Grounding(supported, best, best_chunks, a.name_coverage, sim, reason,
                      rest=rest_of(text, a), item=a.span, before=text[: min(a.matched)] if a.matched else "")
 
 
@@ -101,10 +106,32 @@ def _supported(a: Alignment, sim: float) -> bool:
     return named or partly or paraphrase
 
 
-def _reason(a: Alignment, sim: float, supported: bool, missing: int = 0) -> str:
+def _title_lead(best: str, top: str, nearest: list[tuple[str, float]]) -> tuple[float, float] | None:
+    """(cosine, lead over the runner-up) when the chosen document is also the top retrieved one and, of all the
+    base's titles, its title is the one nearest the question; else None."""
+    if len(nearest) < 2 or not best == top == nearest[0][0]:
+        return None
+    return nearest[0][1], nearest[0][1] - nearest[1][1]
+
+
+def _distinct(a: Alignment, sim: float, lead: tuple[float, float]) -> bool:
+    """The item named in everyday words ("办狗证" for "养犬登记证核发"): no title of the base is nearer the
+    question, this one leads the runner-up clearly, and nothing that names another item is glued onto the name or put in place of a part
+    of it ("入境" for "出境"). The lead is
+    relative to the base's other titles, so a base with many look-alike items asks for the same clear lead."""
+    cosine, margin = lead
+    if math.isnan(sim) or sim < min_dense() or a.clash or a.swapped:
+        return False
+    return cosine >= threshold("answer.min_title_cosine") and margin >= threshold("answer.min_title_lead")
+
+
+def _reason(a: Alignment, sim: float, supported: bool, missing: int = 0,
+            lead: tuple[float, float] | None = None) -> str:
     """The decision in words an administrator reads (hit testing)."""
     named = f"问题中的“{a.span}”对应文档名称的 {a.name_coverage:.0%}" if a.span else "问题与文档名称没有对应的字词"
     clash = f"，另有文档名称中没有的限定词（{a.clash:.0f} 字）" if a.clash else ""
     gap = f"，问题所问事项有 {missing} 字不在文档标题和小标题中" if missing else ""
+    nearest = (f"；知识库中与问题最接近的文档名称就是本文（相似度 {lead[0]:.2f}，领先第二名 {lead[1]:.3f}）"
+               if lead else "")
     verdict = "可以据此回答" if supported else "不足以据此回答"
-    return f"{named}{clash}{gap}；语义相似度 {sim:.2f}；{verdict}"
+    return f"{named}{clash}{gap}；语义相似度 {sim:.2f}{nearest}；{verdict}"

@@ -73,7 +73,8 @@ class Answerer:
     def ground(self, query: str, retrieved: list[RetrievedChunk]) -> grounding.Grounding:
         """Does the base support an answer to `query` from these chunks (also the admins' hit testing)."""
         return grounding.decide(query, retrieved, weight=self.retriever.term_weight,
-                                document=self.retriever.document_chunks)
+                                document=self.retriever.document_chunks,
+                                titles=getattr(self.retriever, "nearest_titles", None))
 
     def _compose(self, query: str, history: list[str], parsed, doc_chunks: list[RetrievedChunk],  # noqa: ANN001
                  best_chunks: list[RetrievedChunk]) -> tuple[str, list[RetrievedChunk]]:

@@ -5,7 +5,7 @@ Learnt from examples (bot/resources/dialog_acts.yaml) by two views of similarity
 sentence embeddings, each measured against the act's examples and against look-alikes that are not the act;
 each act is told apart from its own look-alikes, the other acts' examples and the opening sentences of
 ordinary requests, and its threshold is the best balanced cut of the leave-one-out margins. A message is read clause by clause, so a
-request for a person inside a longer message is found.
+request for a person inside a longer message is found. The fit is kept on disk (bot.dialog.actcache).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.dialog import actcache
 from bot.triage.embedding import embed_cached
 from bot.triage.examples import SHIPPED_EXAMPLES
 
@@ -141,22 +142,20 @@ class ActDetector:
     """Finds a request for a person, frustration with the bot, a status question, dropping the draft, or a verdict
     on a resolved ticket (satisfied or not), anywhere in a message."""
 
-    def __init__(self, *, embedder: Embedder | None, path: Path = ACTS_FILE) -> None:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def __init__(self, *, embedder: Embedder | None, path: Path = ACTS_FILE, background: Path = SHIPPED_EXAMPLES,
+                 cache_dir: Path | None = None) -> None:
         self.embedder = embedder
-        examples = {name: [str(t) for t in spec["examples"]] for name, spec in data.items()}
-        background = _background()
-        # Each act is told apart from its own look-alikes, from the other acts' examples and from ordinary requests.
-        near = {name: [str(t) for t in spec["near"]]
-                      + [t for other, texts in examples.items()
-                         if other != name and frozenset({name, other}) not in COMPATIBLE for t in texts]
-                      + background
-                for name, spec in data.items()}
-        vectors = None
-        if embedder is not None:
-            texts = list(dict.fromkeys([t for ts in examples.values() for t in ts] + [t for ts in near.values() for t in ts]))
-            vectors = dict(zip(texts, embed_cached(embedder, texts, cache_dir=None), strict=True))
-        self._acts = {name: _ActModel(examples[name], near[name], vectors=vectors) for name in data}
+        self.loaded = False  # whether the fit came from the disk cache
+        if cache_dir is None:
+            self._acts = _fit(path, background, embedder)
+            return
+        key = actcache.fit_key(path, background, embedder=embedder, code=[Path(__file__)])
+        cached = actcache.load(cache_dir, key)
+        if isinstance(cached, dict) and cached and all(isinstance(m, _ActModel) for m in cached.values()):
+            self._acts, self.loaded = cached, True
+            return
+        self._acts = _fit(path, background, embedder)
+        actcache.store(cache_dir, key, self._acts)
 
     def scores(self, text: str) -> ActScores:
         """Each act's margin for `text`; each clause worth it is embedded once, for all acts."""
@@ -169,3 +168,21 @@ class ActDetector:
             vectors = dict(zip(wanted, embedded, strict=True))
         margins = {name: self._acts[name].margin(ng, keep, vectors) for name, (ng, keep) in found.items()}
         return ActScores(**margins)
+
+
+def _fit(path: Path, background_path: Path, embedder: Embedder | None) -> dict[str, _ActModel]:
+    """Each act's model, from the acts file and the ordinary requests' openings."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples = {name: [str(t) for t in spec["examples"]] for name, spec in data.items()}
+    background = _background(background_path)
+    # Each act is told apart from its own look-alikes, from the other acts' examples and from ordinary requests.
+    near = {name: [str(t) for t in spec["near"]]
+                  + [t for other, texts in examples.items()
+                     if other != name and frozenset({name, other}) not in COMPATIBLE for t in texts]
+                  + background
+            for name, spec in data.items()}
+    vectors = None
+    if embedder is not None:
+        texts = list(dict.fromkeys([t for ts in examples.values() for t in ts] + [t for ts in near.values() for t in ts]))
+        vectors = dict(zip(texts, embed_cached(embedder, texts, cache_dir=None), strict=True))
+    return {name: _ActModel(examples[name], near[name], vectors=vectors) for name in data}

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -58,13 +59,15 @@ class Dialog:
 
     def __init__(self, *, db_url: str, triage: Triage, extractor: Extractor,
                  answerer: AnswererLike | Callable[[], AnswererLike] | None = None,
-                 max_message_chars: int = 5000, acts: ActDetector | None = None) -> None:
+                 max_message_chars: int = 5000, acts: ActDetector | None = None,
+                 acts_cache_dir: Path | None = None) -> None:
         self.db_url = db_url
         self.triage = triage
         self.extractor = extractor
         self.editor = DraftEditor(extractor=extractor)
         self._answerer = answerer
         self._acts = acts
+        self.acts_cache_dir = acts_cache_dir
         self.max_message_chars = max_message_chars
         self.locks = SessionLocks()
 
@@ -77,9 +80,10 @@ class Dialog:
 
     @property
     def acts(self) -> ActDetector:
-        """Handoff and frustration detection, on the triage's embedder (built on first use)."""
+        """Handoff and frustration detection, on the triage's embedder (built on first use, or loaded from the
+        fit cache in `acts_cache_dir`)."""
         if self._acts is None:
-            self._acts = ActDetector(embedder=self.triage.classifier.embedder)
+            self._acts = ActDetector(embedder=self.triage.classifier.embedder, cache_dir=self.acts_cache_dir)
         return self._acts
 
     # --- the turn ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.datafiles import generation, write_yaml_atomic
+from bot.datafiles import file_key, write_yaml_atomic
 from bot.errors import InvalidConfig
 from bot.names import name_problem
 from bot.taxonomy import Taxonomy, load_taxonomy
@@ -372,12 +372,12 @@ def load_table(path: Path, taxonomy: Taxonomy | None = None) -> RoutingTable:
     return parse_table(data, taxonomy)
 
 
-_cache: dict[Path, tuple[tuple[int, int], Taxonomy, Router]] = {}
+_cache: dict[Path, tuple[tuple[int, ...], Taxonomy, Router]] = {}
 
 
 def load_router(overrides_dir: Path | None = None) -> Router:
     """The router from the admin's override if there is one, else the shipped table; reloaded when the file changes
-    or this process saved an admin data file (`bot.datafiles.generation`), so the next ticket uses an admin's edit.
+    or this process saved an admin data file (`bot.datafiles.file_key`: also another process's atomic save), so the next ticket uses an admin's edit.
 
     The table is checked against the taxonomy in force for the same overrides dir, and re-checked when that
     taxonomy changes; a table naming a category it does not have is refused (InvalidConfig with the reason).
@@ -386,7 +386,7 @@ def load_router(overrides_dir: Path | None = None) -> Router:
     path = SHIPPED_PATH
     if overrides_dir is not None and (overrides_dir / OVERRIDE_NAME).exists():
         path = overrides_dir / OVERRIDE_NAME
-    key = (path.stat().st_mtime_ns, generation())
+    key = file_key(path)
     cached = _cache.get(path)
     if cached and cached[0] == key and cached[1] is taxonomy:
         return cached[2]

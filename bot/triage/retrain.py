@@ -5,7 +5,7 @@ measures those examples before triage uses them: each fold of them is predicted 
 shipped examples alone and by one fitted on the shipped examples plus the other folds. The set is accepted
 when the second is at least as accurate (level 1 and level 2 both right) on the folds it did not see; it is
 then written to `$HOTLINE_DATA_DIR/config/staff_examples.jsonl`, which triage's fit adds to the shipped
-examples at the next start, or when an admin next changes the taxonomy (`refit_triage`).
+examples at the next start, or when an admin next changes the taxonomy (the background refit, bot/triage/refit.py).
 """
 
 from __future__ import annotations

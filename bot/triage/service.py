@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import Settings, get_settings
@@ -32,17 +32,31 @@ class TriageResult:
 
 
 class Triage:
-    """Classifies messages; built once at start-up (training takes a few seconds), refitted in place when an
-    admin edits the taxonomy (`refit_triage`), so every holder of it sees the edit."""
+    """Classifies messages; built once at start-up (training takes a few seconds), changed in place when an
+    admin edits the taxonomy (`use_taxonomy` at once, then `use_classifier` after the background refit,
+    bot/triage/refit.py), so every holder of it sees the edit."""
 
     def __init__(self, *, taxonomy: Taxonomy, classifier: CategoryClassifier, detector: DangerDetector) -> None:
         self.taxonomy = taxonomy
         self.classifier = classifier
         self.detector = detector
 
-    def use(self, *, taxonomy: Taxonomy, classifier: CategoryClassifier) -> None:
-        """Classify with another taxonomy and the classifier fitted to it, from the next message on."""
-        self.taxonomy, self.classifier = taxonomy, classifier
+    def use_taxonomy(self, taxonomy: Taxonomy) -> None:
+        """Classify into another taxonomy from the next message on; until a classifier fitted to it comes, the
+        current classifier's picks are mapped onto it (`_in_force`)."""
+        self.taxonomy = taxonomy
+
+    def use_classifier(self, classifier: CategoryClassifier) -> None:
+        """A classifier fitted to the taxonomy in force (the refit's result)."""
+        self.classifier = classifier
+
+    def _in_force(self, prediction: CategoryPrediction) -> CategoryPrediction:
+        """A pick of a classifier fitted to an earlier taxonomy, within the taxonomy in force: a second level
+        that is gone becomes its first level's catch-all ("其他", else its last child)."""
+        names = self.taxonomy.level2_names(prediction.level1)
+        if not names or prediction.level2 in names:
+            return prediction
+        return replace(prediction, level2="其他" if "其他" in names else names[-1])
 
     def warm_up(self) -> None:
         """Make the first real message as fast as the hundredth: load the embedder's model and run every
@@ -65,7 +79,10 @@ class Triage:
         the messages its cheap components are unsure of), and the emergency check one more for every part of
         every message (`DangerDetector.detect_many`, the same hits as `detect` one by one)."""
         titles = titles or [None] * len(texts)
-        categories = self.classifier.predict_many(texts, titles=titles, skip=skip)
+        classifier = self.classifier
+        categories = classifier.predict_many(texts, titles=titles, skip=skip)
+        if classifier.taxonomy is not self.taxonomy:
+            categories = [self._in_force(c) for c in categories]
         fulls = [f"{title}。{text}" if title else text for text, title in zip(texts, titles, strict=True)]
         hits = self.detector.detect_many(fulls)
         out = []
@@ -94,16 +111,11 @@ def build_triage(settings: Settings | None = None, *, embedder: Embedder | None 
     return Triage(taxonomy=taxonomy, classifier=classifier, detector=detector)
 
 
-def refit_triage(triage: Triage, settings: Settings | None = None, *, cache_dir: Path | None = None) -> None:
-    """After an admin's taxonomy edit: `triage` uses the taxonomy in force and a classifier fitted to it (the
-    examples' vectors are cached, so only the changed categories are embedded)."""
-    settings = settings or get_settings()
-    taxonomy = load_taxonomy(settings.overrides_dir)
-    if taxonomy.model_dump() == triage.taxonomy.model_dump():
-        return
-    classifier = _fit(taxonomy, embedder=triage.classifier.embedder, cache_dir=cache_dir or settings.data_dir / "cache",
-                      overrides_dir=settings.overrides_dir)
-    triage.use(taxonomy=taxonomy, classifier=classifier)
+def fit_for(taxonomy: Taxonomy, triage: Triage, settings: Settings) -> CategoryClassifier:
+    """A classifier fitted to `taxonomy` with triage's embedder (the examples' vectors are cached, so only the
+    changed categories are embedded)."""
+    return _fit(taxonomy, embedder=triage.classifier.embedder, cache_dir=settings.data_dir / "cache",
+                overrides_dir=settings.overrides_dir)
 
 
 def _fit(taxonomy: Taxonomy, *, embedder: Embedder, cache_dir: Path, overrides_dir: Path) -> CategoryClassifier:

@@ -10,6 +10,7 @@ import numpy as np
 from knowledge_base.ingest.chunking import Chunk
 
 COLLECTION = "policy_chunks"
+TITLES = "document_titles"  # one vector per document: its title alone (grounding asks which title is nearest)
 PAGE = 5000
 TOKENS_KEY = "bm25_tokens"  # the chunk's BM25 tokens, computed once at ingest, joined by TOKEN_SEP
 TOKEN_SEP = "\x1f"
@@ -33,6 +34,9 @@ class VectorStore:
         self._client = _client(path=path, host=host, port=port)
         self._collection = self._client.get_or_create_collection(
             COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+        self._titles = self._client.get_or_create_collection(
+            TITLES, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
 
     def close(self) -> None:
@@ -89,8 +93,31 @@ class VectorStore:
             self._collection.delete(ids=ids)
 
     def delete_document(self, doc_id: str) -> None:
-        """Remove every chunk of one document."""
+        """Remove every chunk of one document, and its title vector."""
         self._collection.delete(where={"doc_id": doc_id})
+        self._titles.delete(ids=[doc_id])
+
+    def upsert_titles(self, titles: dict[str, str], embeddings: np.ndarray) -> None:
+        """Store each document's title vector (`titles`: doc_id -> title, in the embeddings' order)."""
+        items = list(titles.items())
+        for start in range(0, len(items), 1000):
+            part = items[start : start + 1000]
+            self._titles.upsert(ids=[d for d, _ in part], embeddings=embeddings[start : start + len(part)],
+                                documents=[t for _, t in part])
+
+    def stored_titles(self) -> dict[str, str]:
+        """doc_id -> the title its stored vector was made from."""
+        stored: dict[str, str] = {}
+        while True:
+            page = self._titles.get(include=["documents"], limit=PAGE, offset=len(stored))
+            stored.update(zip(page["ids"], page["documents"], strict=True))
+            if len(page["ids"]) < PAGE:
+                return stored
+
+    def nearest_titles(self, vector: np.ndarray, *, k: int) -> list[tuple[str, float]]:
+        """The documents whose titles are nearest the vector: (doc_id, cosine similarity), best first."""
+        result = self._titles.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        return [(i, 1.0 - dist) for i, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk, read in pages: one huge read exceeds SQLite's limit on bound variables inside

@@ -82,3 +82,21 @@ def test_delete_and_upload_replace(kb: KnowledgeBase, folder: Path) -> None:
 def test_missing_path_is_reported_not_raised(kb: KnowledgeBase, tmp_path: Path) -> None:
     report = kb.ingest_paths([tmp_path / "nope"])
     assert report.files[0].outcome == "error" and "不存在" in (report.files[0].message or "")
+
+
+def test_each_document_keeps_one_title_vector(kb: KnowledgeBase, folder: Path) -> None:
+    kb.ingest_paths([folder])
+    assert kb.vectors.stored_titles() == {d.doc_id: d.title for d in kb.documents()}
+    assert kb.nearest_titles("燃气漏气了找谁修")[0][0] == "gas"
+    assert kb.nearest_titles("冬天暖气什么时候开始")[0][0] == "heating"
+    kb.delete("gas")
+    assert "gas" not in kb.vectors.stored_titles()
+    assert all(doc != "gas" for doc, _ in kb.nearest_titles("燃气漏气了找谁修", k=10))
+
+
+def test_a_base_stored_without_title_vectors_gets_them_on_first_use(kb: KnowledgeBase, folder: Path) -> None:
+    kb.ingest_paths([folder])
+    kb.vectors._titles.delete(ids=["water", "parking"])  # as an older version left the base
+    fresh = KnowledgeBase(settings=kb.settings, db_url=kb.db_url, embedder=kb.embedder)
+    assert fresh.nearest_titles("停水了打什么电话")[0][0] == "water"
+    assert set(fresh.vectors.stored_titles()) == {d.doc_id for d in kb.documents()}

@@ -20,6 +20,16 @@ def read_taxonomy(runtime: RuntimeDep, _admin: AdminDep) -> dict[str, Any]:
     return taxonomy.load_taxonomy(runtime.settings.overrides_dir).model_dump(mode="json")
 
 
+@router.get("/refit")
+def refit_status(runtime: RuntimeDep, _admin: AdminDep) -> dict[str, Any]:
+    """Whether the category classifier has caught up with the latest edit (it is refitted in the background;
+    meanwhile messages are classified into the new taxonomy by the previous classifier)."""
+    if "triage" not in runtime.__dict__:
+        return {"refitting": False, "fits": 0, "last_error": None}
+    refit = runtime.taxonomy_refit
+    return {"refitting": refit.refitting, "fits": refit.fits, "last_error": refit.last_error}
+
+
 @router.put("")
 def replace_taxonomy(runtime: RuntimeDep, admin: AdminDep, db: DbDep,
                      data: dict[str, Any] = Body(...)) -> dict[str, Any]:

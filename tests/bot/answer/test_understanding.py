@@ -110,6 +110,34 @@ def test_uploaded_guide_answers_without_its_title_repeated(runtime: Runtime, tmp
     assert "010-64385720" in result.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "title", "swapped"),
+    [
+        ("宠物犬猫入境检疫在哪里申报？", "携带宠物犬猫出境检疫指南", 1),  # "入" where the title has "出"
+        ("食品生产许可证多久能办好", "食品经营许可证办理指南", 2),
+        ("请问下残疾人机动轮椅车燃油补贴找哪个部门", "残疾人两项补贴（生活补贴与护理补贴）申领指南", 7),
+        ("在外地看病报医保的备案要啥条件", "医保异地就医备案与直接结算指南", 0),  # "的" only joins
+        ("居民医疗保险交费准备啥资料", "城乡居民基本医疗保险参保缴费指南", 0),  # words left out, none replaced
+        ("干活时受伤认定工伤要办多久才行", "工伤认定申请办理指南", 0),  # "办" is what is asked
+        ("办狗证怎么弄", "养犬登记证核发", 0),
+    ],
+)
+def test_words_put_in_place_of_part_of_the_name_are_counted(question: str, title: str, swapped: int) -> None:
+    assert align(question, title, _flat).swapped == swapped
+
+
+def test_an_item_named_in_everyday_words_is_answered_when_its_title_is_the_nearest(runtime: Runtime) -> None:
+    kb = runtime.knowledge_base
+    question = "干活时受伤认定工伤要办多久才行"
+    nearest = kb.nearest_titles(question)
+    assert nearest[0][0] == "work-injury-recognition"
+    decision = runtime.answerer.ground(question, kb.search(question, top_k=8))
+    assert decision.supported and decision.doc_id == "work-injury-recognition"
+    assert "最接近的文档名称就是本文" in decision.reason
+    result = runtime.answerer.answer(question)
+    assert result.grounded and result.citations[0].doc_id == "work-injury-recognition"
+
+
 def test_near_neighbour_of_an_uploaded_guide_is_refused(runtime: Runtime, tmp_path: Path) -> None:
     guide = tmp_path / "pet-export.md"
     guide.write_text("# 携带宠物犬猫出境检疫指南\n\n## 在哪里申报\n\n市海关旅检处动物检疫窗口（机场路88号）。\n\n"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,26 @@ def test_good_edit_becomes_the_override(tmp_path: Path) -> None:
     data = _shipped()
     data["categories"][0]["children"].insert(0, {"name": "楼道堆物", "keywords": ["楼道堆物"]})
     save_override(tmp_path, data)
+    assert "楼道堆物" in load_taxonomy(tmp_path).level2_names("城乡建设")
+
+
+def test_another_process_s_save_is_seen_even_when_the_file_time_did_not_move(tmp_path: Path) -> None:
+    data = _shipped()
+    save_override(tmp_path, data)
+    assert "楼道堆物" not in load_taxonomy(tmp_path).level2_names("城乡建设")  # now cached in this process
+    target = tmp_path / "taxonomy.yaml"
+    stamp = target.stat()
+    data["categories"][0]["children"].insert(0, {"name": "楼道堆物", "keywords": ["楼道堆物"]})
+    # Another worker process saves atomically (a new file renamed over the old), on a coarse clock.
+    script = (
+        "import os, sys, yaml; from pathlib import Path\n"
+        "target = Path(sys.argv[1]); tmp = target.with_suffix('.yaml.tmp')\n"
+        "tmp.write_text(yaml.safe_dump(yaml.safe_load(sys.stdin.read()), allow_unicode=True), encoding='utf-8')\n"
+        "tmp.replace(target); os.utime(target, ns=(int(sys.argv[2]), int(sys.argv[3])))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(target), str(stamp.st_atime_ns), str(stamp.st_mtime_ns)],
+                   input=yaml.safe_dump(data, allow_unicode=True), text=True, check=True)
+    assert target.stat().st_mtime_ns == stamp.st_mtime_ns
     assert "楼道堆物" in load_taxonomy(tmp_path).level2_names("城乡建设")
 
 

@@ -66,7 +66,10 @@ def test_a_category_an_admin_adds_and_routes_is_used_by_the_next_call_and_ticket
     assert made.status_code == 200, made.text
     expected = _route(client, admin, lift)
     assert expected["rule_id"] == "lift" and made.json()["unit"] == expected["unit_name"]
-    # The classifier was refitted on the new taxonomy: it may put a lift complaint there by itself.
+    # The classifier is refitted on the new taxonomy in the background: then it may put a lift complaint there.
+    assert runtime.taxonomy_refit.wait(timeout=300)
+    status = client.get("/api/admin/taxonomy/refit", headers=admin).json()
+    assert status["refitting"] is False and status["fits"] >= 1 and status["last_error"] is None
     assert runtime.triage.classifier.taxonomy.level2_names("城乡建设") == runtime.triage.taxonomy.level2_names("城乡建设")
     assert runtime.extractor.taxonomy is runtime.triage.taxonomy
 
