@@ -88,6 +88,7 @@ class KnowledgeBase:
         self._bm25_lock = threading.Lock()
         self.lexical_full_builds = 0  # loads of the whole index (one per process, plus explicit reloads)
         self._titles_checked = False  # title vectors backfilled for documents ingested before they were kept
+        self._titles_lock = threading.Lock()  # not `_lock`: a question must never wait for an ingest
 
     # -- ingestion -------------------------------------------------------------------------
 
@@ -290,16 +291,17 @@ class KnowledgeBase:
 
     def _backfill_titles(self) -> None:
         """Embed the titles of documents stored without a title vector (a base ingested by an older version),
-        once per process."""
+        once per process (at warm-up). Ingestion writes a document's title vector before its row, so a
+        document with a row and no vector is an old one, never one being ingested right now."""
         if self._titles_checked:
             return
-        with self._lock:
+        with self._titles_lock:
             if self._titles_checked:
                 return
-            stored = self.vectors.stored_titles()
             with session_scope(self.db_url) as db:
                 wanted = {r.doc_id: r.title for r in db.scalars(select(DocumentRow))}
-            missing = {d: t for d, t in wanted.items() if stored.get(d) != t}
+            stored = self.vectors.stored_titles()
+            missing = {d: t for d, t in wanted.items() if d not in stored}
             if missing:
                 log.info("embedding %d document titles", len(missing))
                 self.vectors.upsert_titles(missing, self.embedder.embed_passages(list(missing.values())))
