@@ -67,7 +67,8 @@ def _level1(data: dict[str, Any], level1: str) -> dict[str, Any]:
 
 def save_taxonomy(overrides_dir: Path, data: dict[str, Any]) -> taxonomy.Taxonomy:
     """Store a whole taxonomy once it is valid, the routing table in force still fits it, and every labelled
-    example still has its category (triage is refitted on it at once, `Runtime.taxonomy_changed`)."""
+    example still has its category (triage uses it from the next message and is refitted in the background,
+    `Runtime.taxonomy_changed`)."""
     proposed = taxonomy.parse_taxonomy(data)
     routing.check_taxonomy_change(overrides_dir, proposed)
     try:
