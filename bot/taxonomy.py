@@ -89,6 +89,12 @@ class Taxonomy(BaseModel):
         top = self.level1(level1)
         return [c.name for c in top.children] if top else []
 
+    def catch_all(self, level1: str) -> str:
+        """The second level a message under `level1` gets when nothing points to a specific one: "其他", else
+        the last child."""
+        names = self.level2_names(level1)
+        return "其他" if "其他" in names else names[-1]
+
     def department(self, level1: str, level2: str | None = None, *, district: str | None = None) -> str | None:
         """The usual responsible department for a category, with the district filled in when known."""
         top = self.level1(level1)

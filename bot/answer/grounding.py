@@ -88,8 +88,9 @@ def decide(question: Question | str, chunks: list[RetrievedChunk], *,
     whole = (document(best) if document else []) or by_doc[best]
     names = [best_chunks[0].title, *dict.fromkeys(h for c in whole for h in c.heading_path[:2])]
     missing = uncovered(text, a, names, "|".join(names + [c.text for c in whole]))
-    lead = _title_lead(best, chunks[0].doc_id, titles(text) if titles else [])
     named = _supported(a, sim) and missing <= threshold("answer.max_uncovered")
+    # The nearest titles are asked only when the name did not settle it (one Chroma query fewer per answer).
+    lead = None if named or not titles else _title_lead(best, chunks[0].doc_id, titles(text))
     supported = named or (lead is not None and _distinct(a, sim, lead))
     reason = _reason(a, sim, supported, missing, lead)
     return Grounding(supported, best, best_chunks, a.name_coverage, sim, reason,
@@ -116,9 +117,9 @@ def _title_lead(best: str, top: str, nearest: list[tuple[str, float]]) -> tuple[
 
 def _distinct(a: Alignment, sim: float, lead: tuple[float, float]) -> bool:
     """The item named in everyday words ("办狗证" for "养犬登记证核发"): no title of the base is nearer the
-    question, this one leads the runner-up clearly, and nothing that names another item is glued onto the name or put in place of a part
-    of it ("入境" for "出境"). The lead is
-    relative to the base's other titles, so a base with many look-alike items asks for the same clear lead."""
+    question, this one leads the runner-up clearly, and nothing that names another item is glued onto the name
+    or put in place of a part of it ("入境" for "出境"). The lead is relative to the base's other titles, so a
+    base with many look-alike items asks for the same clear lead."""
     cosine, margin = lead
     if math.isnan(sim) or sim < min_dense() or a.clash or a.swapped:
         return False

@@ -310,7 +310,7 @@ class CategoryClassifier:
             return best, tuple(k for k, l2, _ in hits if l2 == best)
         names = self.taxonomy.level2_names(level1)
         if vector is None:  # answered without an embedding
-            return ("其他" if "其他" in names else names[-1]), ()
+            return self.taxonomy.catch_all(level1), ()
         close = threshold("triage.level2_similarity")  # only a close neighbour is evidence for a second level
         idx = [i for i, e in enumerate(self.examples) if e.level1 == level1]
         if idx:
@@ -322,4 +322,4 @@ class CategoryClassifier:
             l2, sim = self.prototypes.best_level2(vector, self.labels.index(level1))
             if l2 in names and sim >= close:
                 return l2, ()
-        return ("其他" if "其他" in names else names[-1]), ()
+        return self.taxonomy.catch_all(level1), ()

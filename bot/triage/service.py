@@ -52,11 +52,11 @@ class Triage:
 
     def _in_force(self, prediction: CategoryPrediction) -> CategoryPrediction:
         """A pick of a classifier fitted to an earlier taxonomy, within the taxonomy in force: a second level
-        that is gone becomes its first level's catch-all ("其他", else its last child)."""
+        that is gone becomes its first level's catch-all (`Taxonomy.catch_all`)."""
         names = self.taxonomy.level2_names(prediction.level1)
         if not names or prediction.level2 in names:
             return prediction
-        return replace(prediction, level2="其他" if "其他" in names else names[-1])
+        return replace(prediction, level2=self.taxonomy.catch_all(prediction.level1))
 
     def warm_up(self) -> None:
         """Make the first real message as fast as the hundredth: load the embedder's model and run every
